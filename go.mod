@@ -1,0 +1,3 @@
+module github.com/runnel-io/runnel
+
+go 1.26

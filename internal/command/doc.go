@@ -1,0 +1,11 @@
+// Package command owns the command table and every command's semantics:
+// lookup, arity, authentication, MULTI queueing, the lock scope of each
+// command (its keys, or the whole keyspace), statistics, MONITOR and SLOWLOG
+// feeds, and one file per command group (cmd_<group>.go) with thin handlers
+// over the engine's keyspace and the data types.
+//
+// A Table implements server.Handler. Serve runs on the connection's
+// goroutine; a handler runs with its keys' shards locked (Ctx.Tx), writes
+// its reply to Ctx.W, and never blocks while holding them. Exact Redis error
+// texts live in errors.go.
+package command

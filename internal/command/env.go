@@ -1,0 +1,151 @@
+package command
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/runnel-io/runnel/internal/engine"
+	"github.com/runnel-io/runnel/internal/pubsub"
+	"github.com/runnel-io/runnel/internal/server"
+)
+
+// Versions reported to clients. RedisVersion is the Redis release whose
+// command surface Runnel implements (HELLO, INFO redis_version); clients
+// gate features on it, so it must not claim more than is implemented.
+const (
+	RedisVersion  = "7.0.15"
+	RunnelVersion = "0.1.0"
+)
+
+// Env is the server-wide state the commands share.
+type Env struct {
+	KS      *engine.Keyspace
+	Srv     *server.Server
+	PubSub  *pubsub.Registry
+	Log     *slog.Logger
+	Stats   Stats
+	Slowlog Slowlog
+
+	StartTime  time.Time
+	RunID      string
+	ConfigFile string // path given at start, for CONFIG REWRITE; "" if none
+
+	// Shutdown is called by SHUTDOWN; it stops the server (after saving
+	// when save is true) and returns an error if that failed.
+	Shutdown func(save bool) error
+
+	table *Table
+
+	monMu    sync.Mutex
+	monitors []*server.Client
+
+	LastSave atomic.Int64 // unix seconds of the last successful save
+}
+
+// NewTable builds the command table over env.
+func NewTable(env *Env) *Table {
+	t := newTable()
+	t.env = env
+	env.table = t
+	if env.RunID == "" {
+		var b [20]byte
+		_, _ = rand.Read(b[:])
+		env.RunID = hex.EncodeToString(b[:])
+	}
+	if env.StartTime.IsZero() {
+		env.StartTime = time.Now()
+	}
+	if env.LastSave.Load() == 0 {
+		env.LastSave.Store(env.StartTime.Unix())
+	}
+	for _, register := range registrations {
+		register(t)
+	}
+	return t
+}
+
+// registrations are the command groups; each cmd_*.go file adds its own
+// from an init function.
+var registrations []func(*Table)
+
+// Notify raises a keyspace event (it implements engine.Notifier).
+func (e *Env) Notify(class engine.Event, event string, db int, key []byte) {
+	if e.PubSub != nil {
+		e.PubSub.NotifyKeyspace(class, event, db, key)
+	}
+}
+
+func formatMsg(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// feedMonitors sends a command to every MONITOR client, as Redis does
+// after running it.
+func (e *Env) feedMonitors(x *Ctx, args [][]byte, start time.Time) {
+	e.monMu.Lock()
+	mons := e.monitors
+	e.monMu.Unlock()
+	if len(mons) == 0 {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d.%06d [%d %s]", start.Unix(), start.Nanosecond()/1000, x.DB, x.C.Addr())
+	for _, a := range args {
+		b.WriteString(" \"")
+		writeRepr(&b, a)
+		b.WriteByte('"')
+	}
+	line := b.String()
+	for _, m := range mons {
+		m.Push(func(w *respWriter) { w.Simple(line) })
+	}
+}
+
+// writeRepr escapes a value as Redis's sdscatrepr does.
+func writeRepr(b *strings.Builder, s []byte) {
+	for _, c := range s {
+		switch c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString("\\n")
+		case '\r':
+			b.WriteString("\\r")
+		case '\t':
+			b.WriteString("\\t")
+		case '\a':
+			b.WriteString("\\a")
+		case '\b':
+			b.WriteString("\\b")
+		default:
+			if c >= 32 && c < 127 {
+				b.WriteByte(c)
+			} else {
+				fmt.Fprintf(b, "\\x%02x", c)
+			}
+		}
+	}
+}
+
+func (e *Env) addMonitor(c *server.Client) {
+	e.monMu.Lock()
+	e.monitors = append(append([]*server.Client(nil), e.monitors...), c)
+	e.monMu.Unlock()
+}
+
+func (e *Env) removeMonitor(c *server.Client) {
+	e.monMu.Lock()
+	defer e.monMu.Unlock()
+	out := make([]*server.Client, 0, len(e.monitors))
+	for _, m := range e.monitors {
+		if m != c {
+			out = append(out, m)
+		}
+	}
+	e.monitors = out
+}

@@ -1,0 +1,146 @@
+package engine
+
+import "math/rand/v2"
+
+// The operations below work on whole databases and require a Tx that holds
+// the global lock.
+
+func (tx *Tx) mustGlobal() {
+	if !tx.global {
+		panic("engine: database-wide operation without the global lock")
+	}
+}
+
+// Flush empties db (or every db when db < 0) and returns the keys removed.
+func (tx *Tx) Flush(db int) int64 {
+	tx.mustGlobal()
+	ks := tx.ks
+	var removed int64
+	for i := 0; i < ks.ndb; i++ {
+		if db >= 0 && i != db {
+			continue
+		}
+		ks.touchAllWatched(i, -1)
+		for s := range ks.shards {
+			d := &ks.shards[s].dbs[i]
+			d.keys.clear()
+			clear(d.expires)
+		}
+		removed += ks.keys[i].Swap(0)
+		ks.expires[i].Store(0)
+	}
+	return removed
+}
+
+// SwapDB exchanges the contents of databases a and b.
+func (tx *Tx) SwapDB(a, b int) {
+	tx.mustGlobal()
+	ks := tx.ks
+	ks.touchAllWatched(a, b)
+	ks.touchAllWatched(b, a)
+	for s := range ks.shards {
+		dbs := ks.shards[s].dbs
+		dbs[a], dbs[b] = dbs[b], dbs[a]
+	}
+	x, y := ks.keys[a].Load(), ks.keys[b].Load()
+	ks.keys[a].Store(y)
+	ks.keys[b].Store(x)
+	x, y = ks.expires[a].Load(), ks.expires[b].Load()
+	ks.expires[a].Store(y)
+	ks.expires[b].Store(x)
+}
+
+// Each calls fn for every live key of db until fn returns false. Expired
+// keys are skipped (not deleted).
+func (tx *Tx) Each(db int, fn func(Entry) bool) {
+	tx.mustGlobal()
+	for s := range tx.ks.shards {
+		cont := true
+		tx.ks.shards[s].dbs[db].keys.each(func(e *entry) bool {
+			if e.expireAt != 0 && e.expireAt <= tx.Now {
+				return true
+			}
+			cont = fn(Entry{e})
+			return cont
+		})
+		if !cont {
+			return
+		}
+	}
+}
+
+// Scan continues a SCAN over db from cursor, visiting buckets until at least
+// count keys were seen or 10*count buckets were visited. The cursor's low
+// shardBits select the shard; the rest is that shard's bucket cursor. fn sees
+// expired keys too; the caller filters them as Redis does.
+func (tx *Tx) Scan(db int, cursor uint64, count int, fn func(Entry)) uint64 {
+	tx.mustGlobal()
+	si := int(cursor & (numShards - 1))
+	inner := cursor >> shardBits
+	seen := 0
+	visit := func(e *entry) { seen++; fn(Entry{e}) }
+	for iter := 10 * count; ; iter-- {
+		d := &tx.ks.shards[si].dbs[db].keys
+		inner = d.scan(inner, visit)
+		if inner == 0 {
+			si++
+			if si == numShards {
+				return 0
+			}
+		}
+		if seen >= count || iter <= 0 {
+			break
+		}
+	}
+	return inner<<shardBits | uint64(si)
+}
+
+// RandomKey returns a random live key of db, deleting expired keys it meets.
+func (tx *Tx) RandomKey(db int) (string, bool) {
+	tx.mustGlobal()
+	ks := tx.ks
+	for tries := 0; ks.keys[db].Load() > 0; tries++ {
+		// Pick a shard weighted by size so every key is equally likely.
+		n := ks.keys[db].Load()
+		k := rand.Int64N(n)
+		var s *shard
+		for i := range ks.shards {
+			c := int64(ks.shards[i].dbs[db].keys.len())
+			if k < c {
+				s = &ks.shards[i]
+				break
+			}
+			k -= c
+		}
+		if s == nil {
+			continue
+		}
+		e := s.dbs[db].keys.random(s.rng)
+		if e == nil {
+			continue
+		}
+		if e.expireAt != 0 && e.expireAt <= tx.Now {
+			if tries > 100 && ks.expires[db].Load() == ks.keys[db].Load() {
+				// Every key is volatile and we keep hitting expired ones:
+				// return one rather than loop (Redis does the same on
+				// replicas; here it bounds the work).
+				return e.key, true
+			}
+			ks.expireEntry(s, db, e)
+			continue
+		}
+		return e.key, true
+	}
+	return "", false
+}
+
+// MoveEntry moves key from db src to db dst with its expiry. The key must
+// exist in src and not in dst.
+func (tx *Tx) MoveEntry(src, dst int, key []byte) {
+	s, h := tx.shardFor(key)
+	e := s.dbs[src].keys.find(key, h)
+	val, exp := e.val, e.expireAt
+	tx.ks.removeEntry(s, src, key, h)
+	tx.touch(s, src, key)
+	tx.Set(dst, key, val, exp, false)
+}

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Active expiry, as Redis's activeExpireCycle: sample volatile keys and
+// delete the expired ones, repeating while many of the sample had expired.
+const (
+	expireSample      = 20
+	expireRepeatRatio = 4 // repeat while more than 1/4 of a sample expired
+)
+
+// RunActiveExpiry reclaims expired keys hz times a second until ctx ends.
+func (ks *Keyspace) RunActiveExpiry(ctx context.Context, hz func() int) {
+	for {
+		h := max(1, hz())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second / time.Duration(h)):
+		}
+		ks.ExpireCycle(NowMs(), 25*time.Millisecond/time.Duration(h)*10)
+	}
+}
+
+// ExpireCycle runs one active-expiry pass over every shard within budget.
+func (ks *Keyspace) ExpireCycle(now int64, budget time.Duration) {
+	start := time.Now()
+	for i := range ks.shards {
+		s := &ks.shards[i]
+		ks.barrier.RLock()
+		s.mu.Lock()
+		for db := range s.dbs {
+			d := &s.dbs[db]
+			for len(d.expires) > 0 {
+				sampled, expired := 0, 0
+				for e := range d.expires {
+					if sampled == expireSample {
+						break
+					}
+					sampled++
+					if e.expireAt <= now {
+						ks.expireEntry(s, db, e)
+						expired++
+					}
+				}
+				if expired*expireRepeatRatio <= sampled {
+					break
+				}
+			}
+		}
+		s.mu.Unlock()
+		ks.barrier.RUnlock()
+		if time.Since(start) > budget {
+			return
+		}
+	}
+}

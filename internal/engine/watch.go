@@ -1,0 +1,173 @@
+package engine
+
+import "sync/atomic"
+
+type watchKey struct {
+	db  int
+	key string
+}
+
+// WatchSet is one client's WATCHed keys. Dirty is set by any change to a
+// watched key; EXEC then fails.
+type WatchSet struct {
+	Dirty atomic.Bool
+	keys  []watched
+}
+
+type watched struct {
+	db  int
+	key string
+	// expired records that the key was already logically expired at WATCH
+	// time, so its later deletion is not a change (Redis's wk->expired).
+	expired bool
+}
+
+// Len is the number of watched keys.
+func (w *WatchSet) Len() int { return len(w.keys) }
+
+// Keys appends the watched key names to dst (for locking at EXEC).
+func (w *WatchSet) Keys(dst [][]byte) [][]byte {
+	for _, k := range w.keys {
+		dst = append(dst, []byte(k.key))
+	}
+	return dst
+}
+
+// Watch adds key to w. The key's shard must be locked.
+func (tx *Tx) Watch(w *WatchSet, db int, key []byte) {
+	for _, k := range w.keys {
+		if k.db == db && k.key == string(key) {
+			return
+		}
+	}
+	s, h := tx.shardFor(key)
+	e := s.dbs[db].keys.find(key, h)
+	exp := e != nil && e.expireAt != 0 && e.expireAt <= tx.Now
+	wk := watchKey{db, string(key)}
+	if s.watched == nil {
+		s.watched = make(map[watchKey][]*WatchSet)
+	}
+	s.watched[wk] = append(s.watched[wk], w)
+	w.keys = append(w.keys, watched{db: db, key: wk.key, expired: exp})
+}
+
+// Unwatch forgets every key of w and clears Dirty. It locks the shards
+// itself, so the caller must hold no keyspace lock.
+func (ks *Keyspace) Unwatch(w *WatchSet) {
+	for _, k := range w.keys {
+		s := &ks.shards[shardOf(hashString(k.key))]
+		s.mu.Lock()
+		s.unwatch(w, k)
+		s.mu.Unlock()
+	}
+	w.keys = w.keys[:0]
+	w.Dirty.Store(false)
+}
+
+// UnwatchLocked is Unwatch for a caller whose Tx holds every watched key's
+// shard (EXEC).
+func (tx *Tx) UnwatchLocked(w *WatchSet) {
+	for _, k := range w.keys {
+		s, _ := tx.shardFor([]byte(k.key))
+		s.unwatch(w, k)
+	}
+	w.keys = w.keys[:0]
+	w.Dirty.Store(false)
+}
+
+func (s *shard) unwatch(w *WatchSet, k watched) {
+	{
+		wk := watchKey{k.db, k.key}
+		list := s.watched[wk]
+		for i, x := range list {
+			if x == w {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(s.watched, wk)
+		} else {
+			s.watched[wk] = list
+		}
+	}
+}
+
+// WatchedKeyExpired reports whether a key that was live at WATCH time has
+// since expired (Redis's isWatchedKeyExpired). The watched keys' shards must
+// be locked.
+func (tx *Tx) WatchedKeyExpired(w *WatchSet) bool {
+	for _, k := range w.keys {
+		if k.expired {
+			continue
+		}
+		key := []byte(k.key)
+		s, h := tx.shardFor(key)
+		e := s.dbs[k.db].keys.find(key, h)
+		if e != nil && e.expireAt != 0 && e.expireAt <= tx.Now {
+			return true
+		}
+	}
+	return false
+}
+
+func (tx *Tx) touch(s *shard, db int, key []byte) { touchShard(s, db, key) }
+
+// touchShard marks the watchers of key dirty (Redis's touchWatchedKey).
+func touchShard(s *shard, db int, key []byte) {
+	if len(s.watched) == 0 {
+		return
+	}
+	list := s.watched[watchKey{db, string(key)}]
+	for _, w := range list {
+		if deletedAfterExpiry(w, s, db, key) {
+			continue
+		}
+		w.Dirty.Store(true)
+	}
+}
+
+// deletedAfterExpiry handles a key that was already expired when watched:
+// its deletion is not a change, and clears the flag.
+func deletedAfterExpiry(w *WatchSet, s *shard, db int, key []byte) bool {
+	for i := range w.keys {
+		k := &w.keys[i]
+		if k.db != db || k.key != string(key) || !k.expired {
+			continue
+		}
+		if s.dbs[db].keys.find(key, hashKey(key)) == nil {
+			k.expired = false
+			return true
+		}
+	}
+	return false
+}
+
+// touchAllWatched marks dirty every watcher of a key that exists in db, or
+// in other when other >= 0 (Redis's touchAllWatchedKeysInDb). Requires the
+// global lock.
+func (ks *Keyspace) touchAllWatched(db, other int) {
+	for i := range ks.shards {
+		s := &ks.shards[i]
+		for wk, list := range s.watched {
+			if wk.db != db {
+				continue
+			}
+			key := []byte(wk.key)
+			h := hashKey(key)
+			exists := s.dbs[db].keys.find(key, h) != nil
+			if !exists && other >= 0 {
+				exists = s.dbs[other].keys.find(key, h) != nil
+			}
+			if !exists {
+				continue
+			}
+			for _, w := range list {
+				if deletedAfterExpiry(w, s, db, key) {
+					continue
+				}
+				w.Dirty.Store(true)
+			}
+		}
+	}
+}
