@@ -36,6 +36,10 @@ type Env struct {
 	RunID      string
 	ConfigFile string // path given at start, for CONFIG REWRITE; "" if none
 
+	// Password returns requirepass ("" when no password is required). It
+	// is wired to the configuration by internal/app.
+	Password func() string
+
 	// Shutdown is called by SHUTDOWN; it stops the server (after saving
 	// when save is true) and returns an error if that failed.
 	Shutdown func(save bool) error
@@ -148,4 +152,12 @@ func (e *Env) removeMonitor(c *server.Client) {
 		}
 	}
 	e.monitors = out
+}
+
+// RequirePass is the configured password of the default user, "" if none.
+func (e *Env) RequirePass() string {
+	if e.Password == nil {
+		return ""
+	}
+	return e.Password()
 }

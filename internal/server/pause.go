@@ -8,14 +8,13 @@ import (
 // pauseState implements CLIENT PAUSE: until a deadline, commands of the
 // paused kind wait before running.
 type pauseState struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
-	until    time.Time
-	all      bool // pause every command, not only writes
-	timer    *time.Timer
-	waiting  int
-	paused   bool
-	wakeTime time.Time
+	mu      sync.Mutex
+	cond    *sync.Cond
+	until   time.Time
+	all     bool // pause every command, not only writes
+	timer   *time.Timer
+	waiting int
+	paused  bool
 }
 
 // Pause pauses clients until d from now: every command when all is set,
