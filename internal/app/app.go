@@ -1,62 +1,158 @@
 // Package app assembles a Runnel server from its parts (configuration,
-// keyspace, pub/sub, command table, network server) and runs it. It is
-// what cmd/runnel starts and what tests start in-process.
+// keyspace, pub/sub, command table, network server), wires configuration
+// changes to them, and runs it. cmd/runnel starts it; tests start it
+// in-process.
 package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/runnel-io/runnel/internal/command"
+	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/pubsub"
 	"github.com/runnel-io/runnel/internal/server"
 )
 
-// App is one running Runnel server.
+// App is one Runnel server.
 type App struct {
+	Cfg    *config.Config
 	Env    *command.Env
 	Server *server.Server
 	Table  *command.Table
-	stop   context.CancelFunc
+	log    *slog.Logger
+
+	stop     context.CancelFunc
+	shutdown chan struct{} // closed by SHUTDOWN
+	once     sync.Once
 }
 
-// staticSettings is used until the configuration is wired in.
-type staticSettings struct{}
+// settings adapts the configuration to what the network layer reads.
+type settings struct{ c *config.Config }
 
-func (staticSettings) MaxClients() int             { return 10000 }
-func (staticSettings) IdleTimeout() time.Duration  { return 0 }
-func (staticSettings) TCPKeepAlive() time.Duration { return 300 * time.Second }
-func (staticSettings) ProtoMaxBulkLen() int64      { return 512 << 20 }
-func (staticSettings) QueryBufferLimit() int64     { return 1 << 30 }
-func (staticSettings) PasswordRequired() bool      { return false }
-func (staticSettings) ProtectedMode() bool         { return true }
-func (staticSettings) OutputBufferLimit(class int) (int64, int64, int64) {
-	if class == server.ClassPubSub {
-		return 32 << 20, 8 << 20, 60
+func (s settings) MaxClients() int            { return int(s.c.MaxClients()) }
+func (s settings) IdleTimeout() time.Duration { return time.Duration(s.c.Timeout()) * time.Second }
+func (s settings) TCPKeepAlive() time.Duration {
+	return time.Duration(s.c.TCPKeepAlive()) * time.Second
+}
+func (s settings) ProtoMaxBulkLen() int64  { return s.c.ProtoMaxBulkLen() }
+func (s settings) QueryBufferLimit() int64 { return s.c.ClientQueryBufferLimit() }
+func (s settings) PasswordRequired() bool  { return s.c.RequirePass() != "" }
+func (s settings) ProtectedMode() bool     { return s.c.ProtectedMode() }
+func (s settings) OutputBufferLimit(class int) (int64, int64, int64) {
+	l := s.c.ClientOutputBufferLimit(config.ClientClass(class))
+	return int64(l.Hard), int64(l.Soft), l.SoftSeconds
+}
+
+// New builds an App from cfg (config.New() for the defaults). log may be
+// nil to discard logs.
+func New(cfg *config.Config, log *slog.Logger) *App {
+	if cfg == nil {
+		cfg = config.New()
 	}
-	return 0, 0, 0
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ps := pubsub.New()
+	env := &command.Env{PubSub: ps, Log: log, Cfg: cfg, ConfigFile: cfg.ConfigFile()}
+	env.KS = engine.New(cfg.Databases(), env)
+	env.Password = cfg.RequirePass
+	env.Slowlog.Threshold = func() time.Duration {
+		us := cfg.SlowlogLogSlowerThan()
+		if us < 0 {
+			return -1
+		}
+		return time.Duration(us) * time.Microsecond
+	}
+	env.Slowlog.MaxLen = func() int { return int(cfg.SlowlogMaxLen()) }
+	t := command.NewTable(env)
+	srv := server.New(t, settings{cfg}, log)
+	env.Srv = srv
+	a := &App{Cfg: cfg, Env: env, Server: srv, Table: t, log: log, shutdown: make(chan struct{})}
+	env.Shutdown = a.requestShutdown
+
+	ps.Flags.Store(uint32(cfg.NotifyKeyspaceEvents()))
+	cfg.OnChange(func() error {
+		ps.Flags.Store(uint32(cfg.NotifyKeyspaceEvents()))
+		return nil
+	}, "notify-keyspace-events")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stop = cancel
+	go env.KS.RunActiveExpiry(ctx, cfg.Hz)
+	return a
 }
 
-// New builds an App.
-func New(log *slog.Logger) *App {
-	ps := pubsub.New()
-	env := &command.Env{PubSub: ps, Log: log}
-	env.KS = engine.New(16, env)
-	t := command.NewTable(env)
-	srv := server.New(t, staticSettings{}, log)
-	env.Srv = srv
-	ctx, cancel := context.WithCancel(context.Background())
-	go env.KS.RunActiveExpiry(ctx, func() int { return 10 })
-	return &App{Env: env, Server: srv, Table: t, stop: cancel}
+// Listen opens the listeners named by bind and port ("-" before an address
+// makes it optional, as in Redis).
+func (a *App) Listen() ([]net.Listener, error) {
+	port := a.Cfg.Port()
+	var ls []net.Listener
+	for _, addr := range a.Cfg.Bind() {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		if addr == "*" {
+			addr = "0.0.0.0"
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
+		if err != nil {
+			if optional {
+				a.log.Warn("skipping optional bind address", "addr", addr, "err", err)
+				continue
+			}
+			for _, l := range ls {
+				l.Close()
+			}
+			return nil, fmt.Errorf("listen on %s port %d: %w", addr, port, err)
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("no address to listen on (bind %q)", strings.Join(a.Cfg.Bind(), " "))
+	}
+	if tcp, ok := ls[0].Addr().(*net.TCPAddr); ok {
+		a.Env.Port = tcp.Port
+	}
+	return ls, nil
 }
 
 // Serve accepts connections on l until Shutdown.
-func (a *App) Serve(l net.Listener) error { return a.Server.Serve(l) }
+func (a *App) Serve(l net.Listener) error {
+	if a.Env.Port == 0 {
+		if tcp, ok := l.Addr().(*net.TCPAddr); ok {
+			a.Env.Port = tcp.Port
+		}
+	}
+	return a.Server.Serve(l)
+}
 
-// Shutdown stops the server gracefully.
+// ShutdownRequested is closed when a client runs SHUTDOWN.
+func (a *App) ShutdownRequested() <-chan struct{} { return a.shutdown }
+
+func (a *App) requestShutdown(save bool) error {
+	_ = save // nothing to save until the storage engine exists
+	a.once.Do(func() { close(a.shutdown) })
+	return nil
+}
+
+// PrepareDir creates the data directory.
+func (a *App) PrepareDir() error {
+	dir := a.Cfg.Dir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Shutdown stops the server gracefully: no new connections, in-flight
+// commands finish and their replies are sent.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.stop()
 	return a.Server.Shutdown(ctx)

@@ -15,7 +15,7 @@ import (
 // startApp runs an in-process Runnel until the test ends.
 func startApp(tb testing.TB) (*App, string) {
 	tb.Helper()
-	a := New(nil)
+	a := New(nil, nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/pubsub"
 	"github.com/runnel-io/runnel/internal/server"
@@ -27,6 +28,7 @@ const (
 type Env struct {
 	KS      *engine.Keyspace
 	Srv     *server.Server
+	Cfg     *config.Config
 	PubSub  *pubsub.Registry
 	Log     *slog.Logger
 	Stats   Stats
@@ -50,6 +52,12 @@ type Env struct {
 	monitors []*server.Client
 
 	LastSave atomic.Int64 // unix seconds of the last successful save
+
+	// Port is the TCP port the server listens on (INFO server).
+	Port int
+	// BlockedClients and BlockingKeys count clients parked in blocking
+	// commands and the keys they wait on (INFO clients).
+	BlockedClients, BlockingKeys atomic.Int64
 }
 
 // NewTable builds the command table over env.
@@ -160,4 +168,12 @@ func (e *Env) RequirePass() string {
 		return ""
 	}
 	return e.Password()
+}
+
+func (e *Env) hz() int          { return e.Cfg.Hz() }
+func (e *Env) maxClients() int  { return int(e.Cfg.MaxClients()) }
+func (e *Env) maxMemory() int64 { return int64(e.Cfg.MaxMemory()) }
+func (e *Env) maxMemoryPolicy() string {
+	v, _ := e.Cfg.Value("maxmemory-policy")
+	return v
 }

@@ -1,0 +1,126 @@
+// Command runnel is a Redis-protocol server for Redis Streams.
+//
+// It is invoked the way redis-server is:
+//
+//	runnel [path/to/runnel.conf] [--name value ...]
+//
+// Every configuration parameter can be given in the file or as a flag; flags
+// win. SIGTERM and SIGINT (and the SHUTDOWN command) stop it gracefully.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/runnel-io/runnel/internal/app"
+	"github.com/runnel-io/runnel/internal/command"
+	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/server"
+)
+
+const usage = `Usage: runnel [/path/to/runnel.conf] [options] [-]
+       runnel - (read config from stdin)
+       runnel -v or --version
+       runnel -h or --help
+
+Every redis.conf parameter is accepted as a file directive or as --name value.
+Defaults: port 6379, bind 127.0.0.1 -::1, dir ./data, appendfsync always.
+
+Examples:
+       runnel (run the server with the default configuration)
+       runnel /etc/runnel/runnel.conf
+       runnel --port 7777
+       runnel --port 7777 --dir /var/lib/runnel --requirepass s3cret
+       runnel /etc/myrunnel.conf --loglevel verbose
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg := config.New()
+	switch err := cfg.ParseArgs(args); {
+	case errors.Is(err, config.ErrVersion):
+		fmt.Fprintf(stdout, "Runnel server v=%s redis_version=%s\n", command.RunnelVersion, command.RedisVersion)
+		return 0
+	case errors.Is(err, config.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	log, closeLog, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer closeLog()
+
+	a := app.New(cfg, log)
+	if err := a.PrepareDir(); err != nil {
+		log.Error("cannot start", "err", err)
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	listeners, err := a.Listen()
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	for _, l := range listeners {
+		go func() {
+			if err := a.Serve(l); err != nil && !errors.Is(err, server.ErrServerClosed) {
+				log.Error("listener failed", "addr", l.Addr().String(), "err", err)
+			}
+		}()
+		log.Info("Ready to accept connections", "addr", l.Addr().String())
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case s := <-sig:
+		log.Info("Received signal, scheduling shutdown", "signal", s.String())
+	case <-a.ShutdownRequested():
+		log.Info("User requested shutdown")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		log.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	log.Info("Runnel is now ready to exit, bye bye...")
+	return 0
+}
+
+// newLogger builds the logger from loglevel and logfile ("" is stderr).
+func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if path := cfg.String("logfile"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("can't open the log file %s: %w", path, err)
+		}
+		w = f
+		closeFn = func() { f.Close() }
+	}
+	level := slog.LevelInfo
+	switch cfg.LogLevel() {
+	case config.LogDebug:
+		level = slog.LevelDebug
+	case config.LogVerbose:
+		level = slog.LevelDebug + 2
+	case config.LogWarning:
+		level = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
