@@ -64,6 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer closeLog()
 
 	a := app.New(cfg, log)
+	if err := a.ApplyRenames(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	if err := a.PrepareDir(); err != nil {
 		log.Error("cannot start", "err", err)
 		fmt.Fprintln(stderr, err)

@@ -90,6 +90,17 @@ func New(cfg *config.Config, log *slog.Logger) *App {
 	return a
 }
 
+// ApplyRenames applies the rename-command directives of the configuration;
+// an unknown command is a configuration error.
+func (a *App) ApplyRenames() error {
+	for _, r := range a.Cfg.Renames() {
+		if err := a.Table.Rename(r.From, r.To); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Listen opens the listeners named by bind and port ("-" before an address
 // makes it optional, as in Redis).
 func (a *App) Listen() ([]net.Listener, error) {

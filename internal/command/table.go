@@ -1,6 +1,7 @@
 package command
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -173,4 +174,22 @@ func (t *Table) Get(name string) *Command {
 		return c
 	}
 	return c.Sub[sub]
+}
+
+// Rename applies rename-command: the command from is served as to from now
+// on, or disabled when to is empty.
+func (t *Table) Rename(from, to string) error {
+	from, to = strings.ToLower(from), strings.ToLower(to)
+	c := t.cmds[from]
+	if c == nil {
+		return fmt.Errorf("no such command %q in rename-command", from)
+	}
+	if to != "" {
+		if _, taken := t.cmds[to]; taken {
+			return fmt.Errorf("rename-command %s %s: the target name is already taken", from, to)
+		}
+		t.cmds[to] = c
+	}
+	delete(t.cmds, from)
+	return nil
 }

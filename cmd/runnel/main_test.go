@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/runnel-io/runnel/internal/redistest"
+)
+
+// buildBinary compiles cmd/runnel once per test binary run.
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "runnel")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startBinary runs `runnel --port P --dir D` and waits until it answers.
+func startBinary(tb testing.TB, bin string, extra ...string) (addr string, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	tb.Helper()
+	port := redistest.FreePort(tb)
+	dir := filepath.Join(tb.TempDir(), "data")
+	args := append([]string{"--port", fmt.Sprint(port), "--dir", dir}, extra...)
+	cmd = exec.Command(bin, args...)
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	if err := redistest.WaitForPort(addr, 10*time.Second); err != nil {
+		tb.Fatalf("runnel did not start: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		tb.Fatalf("data directory not created: %v", err)
+	}
+	return addr, cmd, stderr
+}
+
+func needTool(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		msg := name + " not found: install Debian's redis-tools (apt-get install redis-tools)"
+		if redistest.RequireRedis() {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	return p
+}
+
+func TestBinary(t *testing.T) {
+	bin := buildBinary(t)
+
+	t.Run("BadParameter", func(t *testing.T) {
+		out, err := exec.Command(bin, "--no-such-param", "1").CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Fatalf("exit: %v, want status 1", err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], "no-such-param") {
+			t.Fatalf("output %q: want one line naming the parameter", out)
+		}
+	})
+
+	t.Run("VersionAndHelp", func(t *testing.T) {
+		for _, arg := range []string{"--version", "--help"} {
+			out, err := exec.Command(bin, arg).CombinedOutput()
+			if err != nil || len(out) == 0 {
+				t.Fatalf("%s: %v %q", arg, err, out)
+			}
+		}
+	})
+
+	t.Run("GracefulSIGTERM", func(t *testing.T) {
+		addr, cmd, stderr := startBinary(t, bin)
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		defer rdb.Close()
+		if err := rdb.Set(context.Background(), "k", "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no exit after SIGTERM")
+		}
+	})
+
+	t.Run("RedisCLI", func(t *testing.T) {
+		cli := needTool(t, "redis-cli")
+		addr, _, _ := startBinary(t, bin)
+		_, port, _ := net.SplitHostPort(addr)
+		run := func(args ...string) string {
+			t.Helper()
+			out, err := exec.Command(cli, append([]string{"-p", port}, args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+			}
+			return strings.TrimSpace(string(out))
+		}
+		if got := run("SET", "greeting", "hello"); got != "OK" {
+			t.Fatalf("SET: %q", got)
+		}
+		if got := run("GET", "greeting"); got != "hello" {
+			t.Fatalf("GET: %q", got)
+		}
+		if got := run("-3", "HELLO", "3"); !strings.Contains(got, "proto") {
+			t.Fatalf("HELLO 3 under -3: %q", got)
+		}
+		if got := run("-3", "GET", "greeting"); got != "\"hello\"" && got != "hello" {
+			t.Fatalf("GET under -3: %q", got)
+		}
+		// Commands on stdin, as a pipe (redis-cli reads one per line).
+		c := exec.Command(cli, "-p", port)
+		c.Stdin = strings.NewReader("INCR n\nINCR n\nGET n\n")
+		out, err := c.CombinedOutput()
+		if err != nil || strings.Fields(string(out))[2] != "2" {
+			t.Fatalf("piped commands: %v %q", err, out)
+		}
+		// Interactive mode needs a terminal: script(1) provides one.
+		if script, err := exec.LookPath("script"); err == nil {
+			c := exec.Command(script, "-qec", cli+" -p "+port, "/dev/null")
+			c.Stdin = strings.NewReader("PING\nGET greeting\nQUIT\n")
+			out, err := c.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "PONG") || !strings.Contains(string(out), "hello") {
+				t.Fatalf("interactive redis-cli: %v %q", err, out)
+			}
+		}
+	})
+
+	t.Run("RedisBenchmark", func(t *testing.T) {
+		bench := needTool(t, "redis-benchmark")
+		addr, _, stderr := startBinary(t, bin)
+		_, port, _ := net.SplitHostPort(addr)
+		out, err := exec.Command(bench, "-p", port, "-t", "ping,set,get,incr,mset", "-n", "20000", "-q").CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-benchmark: %v\n%s\n%s", err, out, stderr)
+		}
+		text := string(out)
+		if strings.Contains(strings.ToLower(text), "error") {
+			t.Fatalf("redis-benchmark reported errors:\n%s", text)
+		}
+		for _, test := range []string{"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET"} {
+			if !strings.Contains(text, test+":") {
+				t.Fatalf("redis-benchmark output lacks %s:\n%s", test, text)
+			}
+		}
+		t.Logf("redis-benchmark:\n%s", text)
+	})
+}
