@@ -16,7 +16,7 @@ import (
 // test ends and returns its address.
 func startRunnel(tb testing.TB) (*app.App, string) {
 	tb.Helper()
-	a := app.New(nil)
+	a := app.New(nil, nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
