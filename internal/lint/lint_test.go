@@ -1,0 +1,105 @@
+// Package lint holds the project's rules as tests: the one-way import
+// graph between packages (ARCHITECTURE.md), forbidden imports, and raw
+// sync/atomic functions.
+package lint
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/runnel-io/runnel/"
+
+// allowed lists, for each internal package, the internal packages it may
+// import. A package missing here may import nothing internal.
+var allowed = map[string][]string{
+	"internal/resp":      {},
+	"internal/glob":      {},
+	"internal/config":    {"internal/glob"},
+	"internal/engine":    {},
+	"internal/pubsub":    {"internal/engine", "internal/glob", "internal/resp"},
+	"internal/server":    {"internal/resp"},
+	"internal/command":   {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server"},
+	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server"},
+	"internal/redistest": {},
+	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server"},
+}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", "../../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var pkgs []pkg
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func TestImportBoundaries(t *testing.T) {
+	for _, p := range listPackages(t) {
+		name := strings.TrimPrefix(p.ImportPath, module)
+		if name == "internal/lint" || strings.HasPrefix(name, "internal/difftest") || strings.Contains(name, "/gendocs") {
+			continue
+		}
+		ok, known := allowed[name]
+		if !known {
+			t.Errorf("package %s is not in the import rules: add it to internal/lint and ARCHITECTURE.md", name)
+			continue
+		}
+		set := map[string]bool{}
+		for _, a := range ok {
+			set[a] = true
+		}
+		for _, imp := range p.Imports {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module)
+			if !set[dep] {
+				t.Errorf("%s imports %s, which ARCHITECTURE.md's import rules forbid", name, dep)
+			}
+		}
+	}
+}
+
+// TestProductionImports keeps test-only and unwanted packages out of
+// production code.
+func TestProductionImports(t *testing.T) {
+	forbidden := map[string]string{
+		module + "internal/redistest":  "test harness",
+		"log":                          "use log/slog",
+		"github.com/redis/go-redis/v9": "test client only",
+		"github.com/redis/rueidis":     "test client only",
+	}
+	for _, p := range listPackages(t) {
+		for _, imp := range p.Imports {
+			if why, bad := forbidden[imp]; bad {
+				t.Errorf("%s imports %s (%s)", p.ImportPath, imp, why)
+			}
+		}
+	}
+}
+
+// TestNoRawAtomics asks for the typed atomics (atomic.Int64, ...) rather
+// than the functions on raw integers, as Pebble's lint does.
+func TestNoRawAtomics(t *testing.T) {
+	out, _ := exec.Command("grep", "-rnE", `atomic\.(Add|Load|Store|Swap|CompareAndSwap)(Int|Uint|Pointer)`, "--include=*.go", "../../internal", "../../cmd").Output()
+	if len(out) > 0 {
+		t.Errorf("raw sync/atomic functions; use the typed atomics:\n%s", out)
+	}
+}
