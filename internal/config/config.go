@@ -300,7 +300,12 @@ func (c *Config) apply(ents []*entry, vals []any) (old map[*param]any, changed m
 		if _, ok := old[p]; !ok {
 			old[p] = prev
 		}
-		if p.format(prev) != p.format(vals[i]) {
+		// Compare stored values where they are plain numbers: two values
+		// can print alike yet differ (notify-keyspace-events "An" prints
+		// as "A").
+		pi, ok1 := prev.(int64)
+		ni, ok2 := vals[i].(int64)
+		if (ok1 && ok2 && pi != ni) || (!(ok1 && ok2) && p.format(prev) != p.format(vals[i])) {
 			changed[p] = true
 		}
 		c.store(p, vals[i])

@@ -80,8 +80,10 @@ var dirOps = &specialOps{
 		return defaultDir
 	},
 	// Redis chdir()s here; Runnel keeps the process directory and stores
-	// the absolute path instead, but validates as chdir would.
-	parse: func(_ *Config, args []string, _ any, _ bool) (any, string) {
+	// the absolute path instead, but validates as chdir would. At startup
+	// (reading) a missing directory is accepted: the server creates it,
+	// so `runnel --dir D` works on a fresh machine.
+	parse: func(_ *Config, args []string, _ any, reading bool) (any, string) {
 		if len(args) != 1 {
 			return nil, "wrong number of arguments"
 		}
@@ -90,10 +92,10 @@ var dirOps = &specialOps{
 		if d == "" {
 			err = syscall.ENOENT
 		}
-		if err != nil {
+		if err != nil && !(reading && d != "" && errors.Is(err, os.ErrNotExist)) {
 			return nil, errnoText(err)
 		}
-		if !fi.IsDir() {
+		if err == nil && !fi.IsDir() {
 			return nil, errnoText(syscall.ENOTDIR)
 		}
 		abs, err := filepath.Abs(d)

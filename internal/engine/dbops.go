@@ -57,7 +57,7 @@ func (tx *Tx) Each(db int, fn func(Entry) bool) {
 	for s := range tx.ks.shards {
 		cont := true
 		tx.ks.shards[s].dbs[db].keys.each(func(e *entry) bool {
-			if e.expireAt != 0 && e.expireAt <= tx.Now {
+			if e.expired(tx.Now) {
 				return true
 			}
 			cont = fn(Entry{e})
@@ -79,17 +79,32 @@ func (tx *Tx) Scan(db int, cursor uint64, count int, fn func(Entry)) uint64 {
 	inner := cursor >> shardBits
 	seen := 0
 	visit := func(e *entry) { seen++; fn(Entry{e}) }
-	for iter := 10 * count; ; iter-- {
+	budget := 10 * count // further bucket visits, as Redis's maxiterations
+	for {
 		d := &tx.ks.shards[si].dbs[db].keys
-		inner = d.scan(inner, visit)
+		visited := d.len() > 0
+		if visited {
+			inner = d.scan(inner, visit)
+		} else {
+			// A shard without keys of db has no buckets to visit: skipping
+			// it is free, so a small database is scanned in one call and
+			// the cursor comes back 0, as from Redis's single table.
+			inner = 0
+		}
 		if inner == 0 {
 			si++
 			if si == numShards {
 				return 0
 			}
 		}
-		if seen >= count || iter <= 0 {
+		if seen >= count {
 			break
+		}
+		if visited {
+			if budget <= 0 {
+				break
+			}
+			budget--
 		}
 	}
 	return inner<<shardBits | uint64(si)
@@ -99,7 +114,7 @@ func (tx *Tx) Scan(db int, cursor uint64, count int, fn func(Entry)) uint64 {
 func (tx *Tx) RandomKey(db int) (string, bool) {
 	tx.mustGlobal()
 	ks := tx.ks
-	for tries := 0; ks.keys[db].Load() > 0; tries++ {
+	for ks.keys[db].Load() > 0 {
 		// Pick a shard weighted by size so every key is equally likely.
 		n := ks.keys[db].Load()
 		k := rand.Int64N(n)
@@ -119,13 +134,10 @@ func (tx *Tx) RandomKey(db int) (string, bool) {
 		if e == nil {
 			continue
 		}
-		if e.expireAt != 0 && e.expireAt <= tx.Now {
-			if tries > 100 && ks.expires[db].Load() == ks.keys[db].Load() {
-				// Every key is volatile and we keep hitting expired ones:
-				// return one rather than loop (Redis does the same on
-				// replicas; here it bounds the work).
-				return e.key, true
-			}
+		if e.expired(tx.Now) {
+			// As Redis's dbRandomKey on a master: delete the expired key
+			// and try again. Each such round removes a key, so the loop
+			// ends; returning an expired key is only done by replicas.
 			ks.expireEntry(s, db, e)
 			continue
 		}

@@ -162,3 +162,7 @@ func (d *dict) each(fn func(*entry) bool) {
 		}
 	}
 }
+
+// expired is Redis's keyIsExpired: a key expires once now passes its
+// deadline (at the deadline itself it still exists).
+func (e *entry) expired(now int64) bool { return e.expireAt != 0 && now > e.expireAt }

@@ -139,12 +139,17 @@ func TestLazyAndActiveExpiry(t *testing.T) {
 	}
 	// Lazy: a read after the deadline deletes the key.
 	ks.Lock(&tx, [][]byte{[]byte("7")}, false, 2000)
+	if _, ok := tx.Lookup(0, []byte("7"), 0); !ok {
+		t.Fatal("a key must still exist at its deadline (Redis: expired when now > when)")
+	}
+	tx.Unlock()
+	ks.Lock(&tx, [][]byte{[]byte("7")}, false, 2001)
 	if _, ok := tx.Lookup(0, []byte("7"), 0); ok {
 		t.Fatal("expired key returned")
 	}
 	tx.Unlock()
 	// Active: the cycle reclaims the rest without any access.
-	ks.ExpireCycle(2000, time.Second)
+	ks.ExpireCycle(2001, time.Second)
 	if ks.DBSize(0) != 1 || ks.ExpiresCount(0) != 0 {
 		t.Fatalf("after the expiry cycle: %d keys, %d volatile", ks.DBSize(0), ks.ExpiresCount(0))
 	}

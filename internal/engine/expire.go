@@ -41,7 +41,7 @@ func (ks *Keyspace) ExpireCycle(now int64, budget time.Duration) {
 						break
 					}
 					sampled++
-					if e.expireAt <= now {
+					if e.expired(now) {
 						ks.expireEntry(s, db, e)
 						expired++
 					}

@@ -244,7 +244,7 @@ func (e Entry) IdleSeconds(now int64) int64 {
 func (tx *Tx) Lookup(db int, key []byte, flags int) (Entry, bool) {
 	s, h := tx.shardFor(key)
 	e := s.dbs[db].keys.find(key, h)
-	if e != nil && e.expireAt != 0 && e.expireAt <= tx.Now && flags&LookupNoExpire == 0 {
+	if e != nil && e.expired(tx.Now) && flags&LookupNoExpire == 0 {
 		tx.ks.expireEntry(s, db, e)
 		e = nil
 	}
@@ -274,15 +274,23 @@ func (tx *Tx) Get(db int, key []byte) Value {
 }
 
 // Set stores val at key. With keepTTL an existing expiry stays; otherwise the
-// key gets expireAt (0 for none).
+// key gets expireAt (0 for none). Creating a key raises the "new" event, as
+// Redis's dbAdd does; a key that had expired is deleted ("expired") first.
 func (tx *Tx) Set(db int, key []byte, val Value, expireAt int64, keepTTL bool) {
 	s, h := tx.shardFor(key)
 	d := &s.dbs[db]
 	e := d.keys.find(key, h)
+	if e != nil && e.expired(tx.Now) {
+		// A logically expired key is deleted first, as the lookupKeyWrite
+		// that precedes every Redis write does; the key is then new.
+		tx.ks.expireEntry(s, db, e)
+		e = nil
+	}
 	if e == nil {
 		e = &entry{key: string(key), hash: h, val: val, access: lruClock(tx.Now)}
 		d.keys.insert(e)
 		tx.ks.keys[db].Add(1)
+		tx.ks.notifyNew(db, key)
 	} else {
 		e.val = val
 		e.access = lruClock(tx.Now)

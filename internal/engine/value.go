@@ -20,6 +20,10 @@ const (
 type String struct {
 	B   []byte
 	Enc uint8
+	// Unshared marks an int-encoded value that is not one of Redis's shared
+	// integers although its value is small (COPY's duplicate): OBJECT
+	// REFCOUNT reports 1 for it. Code that changes the value clears it.
+	Unshared bool
 }
 
 // Type implements Value.

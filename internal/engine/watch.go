@@ -42,7 +42,7 @@ func (tx *Tx) Watch(w *WatchSet, db int, key []byte) {
 	}
 	s, h := tx.shardFor(key)
 	e := s.dbs[db].keys.find(key, h)
-	exp := e != nil && e.expireAt != 0 && e.expireAt <= tx.Now
+	exp := e != nil && e.expired(tx.Now)
 	wk := watchKey{db, string(key)}
 	if s.watched == nil {
 		s.watched = make(map[watchKey][]*WatchSet)
@@ -104,7 +104,7 @@ func (tx *Tx) WatchedKeyExpired(w *WatchSet) bool {
 		key := []byte(k.key)
 		s, h := tx.shardFor(key)
 		e := s.dbs[k.db].keys.find(key, h)
-		if e != nil && e.expireAt != 0 && e.expireAt <= tx.Now {
+		if e != nil && e.expired(tx.Now) {
 			return true
 		}
 	}
