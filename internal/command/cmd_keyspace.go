@@ -72,16 +72,6 @@ func registerKeyspace(t *Table) {
 	)
 }
 
-// lookupRead is lookupKeyReadWithFlags: it deletes an expired key, counts a
-// keyspace hit or miss and raises "keymiss" on a miss.
-func lookupRead(x *Ctx, key []byte, flags int) (engine.Entry, bool) {
-	e, ok := x.Tx.Lookup(x.DB, key, flags)
-	if !ok {
-		x.Notify(engine.EventKeyMiss, "keymiss", key)
-	}
-	return e, ok
-}
-
 // parseDBIndex parses a destination database as MOVE and COPY do:
 // getIntFromObjectOrReply, then selectDb's range check.
 func parseDBIndex(x *Ctx, arg []byte) (int, bool) {

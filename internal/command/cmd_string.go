@@ -283,7 +283,7 @@ func cmdGetEx(x *Ctx) {
 		return
 	}
 	key := x.Args[1]
-	e, found := x.Tx.Lookup(x.DB, key, 0)
+	e, found := lookupRead(x, key, 0)
 	if !found {
 		x.W.Null()
 		return
@@ -324,7 +324,7 @@ func cmdGetEx(x *Ctx) {
 func cmdMGet(x *Ctx) {
 	x.W.Array(len(x.Args) - 1)
 	for _, key := range x.Args[1:] {
-		e, found := x.Tx.Lookup(x.DB, key, 0)
+		e, found := lookupRead(x, key, 0)
 		if !found {
 			x.W.Null()
 			continue
@@ -609,7 +609,7 @@ func cmdLCS(x *Ctx) {
 	var strs [2][]byte
 	var wrong bool
 	for i := range strs {
-		e, found := x.Tx.Lookup(x.DB, x.Args[1+i], 0)
+		e, found := lookupRead(x, x.Args[1+i], 0)
 		if !found {
 			continue
 		}

@@ -77,7 +77,13 @@ func (x *Ctx) Get(key []byte) engine.Value { return x.Tx.Get(x.DB, key) }
 // GetString returns the string at key. It replies WRONGTYPE and returns
 // ok=false when key holds another type; exists is false when key is absent.
 func (x *Ctx) GetString(key []byte, flags int) (s *engine.String, exists, ok bool) {
-	e, found := x.Tx.Lookup(x.DB, key, flags)
+	var e engine.Entry
+	var found bool
+	if flags&engine.LookupWrite != 0 {
+		e, found = x.Tx.Lookup(x.DB, key, flags)
+	} else {
+		e, found = lookupRead(x, key, flags)
+	}
 	if !found {
 		return nil, false, true
 	}
@@ -135,4 +141,14 @@ func parseFloat(b []byte) (float64, bool) {
 
 func isSpaceByte(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// lookupRead is lookupKeyReadWithFlags: it deletes an expired key, counts a
+// keyspace hit or miss and raises "keymiss" on a miss.
+func lookupRead(x *Ctx, key []byte, flags int) (engine.Entry, bool) {
+	e, ok := x.Tx.Lookup(x.DB, key, flags)
+	if !ok {
+		x.Notify(engine.EventKeyMiss, "keymiss", key)
+	}
+	return e, ok
 }

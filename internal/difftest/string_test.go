@@ -893,3 +893,38 @@ func TestStringMulti(t *testing.T) {
 		p.Do("EXEC")
 	})
 }
+
+// TestStringKeymissEvents checks the keymiss events of read lookups
+// (lookupKeyRead raises them; write lookups do not).
+func TestStringKeymissEvents(t *testing.T) {
+	s := startServers(t)
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprint("RESP", proto), func(t *testing.T) {
+			p := s.pair(t, proto)
+			defer p.Close()
+			sub := redistest.NewPair(t, s.addr, s.redis.Addr(), proto)
+			defer sub.Close()
+			p.Do("CONFIG", "SET", "notify-keyspace-events", "Em")
+			sub.Do("SUBSCRIBE", "__keyevent@0__:keymiss")
+			p.Do("GET", "nokey")
+			sub.Receive()
+			p.Do("MGET", "a", "b")
+			sub.Receive()
+			sub.Receive()
+			p.Do("STRLEN", "c")
+			sub.Receive()
+			p.Do("GETRANGE", "d", "0", "1")
+			sub.Receive()
+			p.Do("GETEX", "e")
+			sub.Receive()
+			p.Do("GETDEL", "f")
+			sub.Receive()
+			p.Do("INCR", "g") // a write lookup: no keymiss
+			p.Do("APPEND", "h", "x")
+			p.Do("SET", "i", "1", "GET")
+			sub.Receive()
+			sub.ExpectSilence(50 * time.Millisecond)
+			p.Do("CONFIG", "SET", "notify-keyspace-events", "")
+		})
+	}
+}
