@@ -2,7 +2,10 @@ package command
 
 // Commands from https://redis.io/commands/?group=transactions
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 func init() { registrations = append(registrations, registerTransactions) }
 
@@ -17,10 +20,16 @@ func registerTransactions(t *Table) {
 	)
 }
 
-// multiState is a client's open transaction.
+// multiState is a client's open transaction (Redis's CLIENT_MULTI and
+// mstate).
 type multiState struct {
-	cmds   []queued
-	failed bool // a command was rejected while queueing: EXEC aborts
+	cmds []queued
+	// failed is CLIENT_DIRTY_EXEC: a command was rejected while queueing
+	// (unknown, wrong arity, not allowed...), so EXEC answers EXECABORT.
+	failed bool
+	// write is set when a queued command may write or replicate: EXEC then
+	// waits out a CLIENT PAUSE WRITE, as Redis checks mstate.cmd_flags.
+	write bool
 }
 
 type queued struct {
@@ -28,9 +37,18 @@ type queued struct {
 	args [][]byte
 }
 
-// queue copies a command into the transaction (its arguments alias the
-// read buffer).
-func (m *multiState) queue(cmd *Command, args [][]byte) {
+// queue copies a command into the transaction (its arguments alias the read
+// buffer). As Redis's queueMultiCommand, a transaction that can no longer
+// run (a rejected command, or a WATCHed key already touched) stores nothing
+// more; the command is still answered QUEUED.
+func (s *Session) queue(cmd *Command, args [][]byte) {
+	m := s.multi
+	if m.failed || s.watch.Dirty.Load() {
+		return
+	}
+	if cmd.Flags&(Write|MayReplicate) != 0 {
+		m.write = true
+	}
 	n := 0
 	for _, a := range args {
 		n += len(a)
@@ -44,8 +62,15 @@ func (m *multiState) queue(cmd *Command, args [][]byte) {
 	m.cmds = append(m.cmds, queued{cmd: cmd, args: cp})
 }
 
+// execAbortBecause is the EXECABORT error for an EXEC rejected with msg:
+// Redis quotes the rejection without its leading "ERR " (its texts come
+// without one and get "-ERR " only when sent), but keeps other codes.
+func execAbortBecause(msg string) string {
+	return msgExecAbortBecause + strings.TrimPrefix(msg, "ERR ")
+}
+
 // runsInMulti reports the commands that run at once inside MULTI instead of
-// being queued (Redis's processCommand exception list).
+// being queued (the exceptions in Redis's processCommand).
 func runsInMulti(c *Command) bool {
 	switch c.Name {
 	case "exec", "discard", "multi", "watch", "quit", "reset":
@@ -57,6 +82,8 @@ func runsInMulti(c *Command) bool {
 // MULTI (redis.io/commands/multi)
 func cmdMulti(x *Ctx) {
 	if x.S.multi != nil {
+		// A plain error: unlike a rejected command it does not doom the
+		// transaction.
 		x.Error(msgNestedMulti)
 		return
 	}
@@ -71,11 +98,18 @@ func cmdDiscard(x *Ctx) {
 		x.Error(msgDiscardNoMulti)
 		return
 	}
-	x.S.endMulti(x)
-	x.Env.KS.Unwatch(&x.S.watch)
+	x.S.discard(x)
 	x.W.OK()
 }
 
+// discard ends the transaction and forgets the WATCHed keys (Redis's
+// discardTransaction). The caller must hold no keyspace lock.
+func (s *Session) discard(x *Ctx) {
+	s.endMulti(x)
+	x.Env.KS.Unwatch(&s.watch)
+}
+
+// endMulti leaves the MULTI state without touching the WATCHed keys.
 func (s *Session) endMulti(x *Ctx) {
 	s.multi = nil
 	x.C.SetFlags("")
@@ -87,8 +121,12 @@ func cmdWatch(x *Ctx) {
 		x.Error(msgWatchInMulti)
 		return
 	}
-	for _, k := range x.Args[1:] {
-		x.Tx.Watch(&x.S.watch, x.DB, k)
+	// Once a watched key was touched EXEC will fail anyway: Redis does not
+	// watch more keys then.
+	if !x.S.watch.Dirty.Load() {
+		for _, k := range x.Args[1:] {
+			x.Tx.Watch(&x.S.watch, x.DB, k)
+		}
 	}
 	x.W.OK()
 }
@@ -100,9 +138,13 @@ func cmdUnwatch(x *Ctx) {
 	x.W.OK()
 }
 
-// EXEC (redis.io/commands/exec): runs the queued commands atomically, under
-// one lock scope covering every key they and the watched keys name, and one
-// time snapshot.
+// EXEC (redis.io/commands/exec) runs the queued commands atomically: under
+// one lock scope covering every key they and the WATCHed keys name (the
+// whole keyspace if one of them is a Global command) and one time snapshot.
+// A queued command's error is its element of the reply and the following
+// commands still run; a rejected command (while queueing) aborts the whole
+// transaction with EXECABORT; a touched or expired WATCHed key makes EXEC
+// answer a null array.
 func (t *Table) cmdExec(x *Ctx) {
 	s := x.S
 	m := s.multi
@@ -110,6 +152,9 @@ func (t *Table) cmdExec(x *Ctx) {
 		x.Error(msgExecNoMulti)
 		return
 	}
+	// Redis holds EXEC back while clients are paused (any pause if ALL,
+	// a WRITE pause if a queued command may write) before looking at it.
+	x.Env.Srv.WaitPause(m.write)
 	s.endMulti(x)
 	if m.failed {
 		x.Env.KS.Unwatch(&s.watch)
@@ -117,23 +162,20 @@ func (t *Table) cmdExec(x *Ctx) {
 		return
 	}
 	global := false
-	write := false
 	keys := s.keys[:0]
 	for _, q := range m.cmds {
+		if q.cmd.Flags&NoKeyspace != 0 {
+			continue
+		}
 		if q.cmd.Flags&Global != 0 {
 			global = true
-		}
-		if q.cmd.Flags&(Write|MayReplicate) != 0 {
-			write = true
 		}
 		keys = q.cmd.keys(keys, q.args)
 	}
 	keys = s.watch.Keys(keys)
 	s.keys = keys
-	if write {
-		x.Env.Srv.WaitPause(true)
-	}
 	x.Tx = &s.tx
+	x.Tx.NoTouch = s.NoTouch
 	x.Now = time.Now().UnixMilli()
 	x.Env.KS.Lock(x.Tx, keys, global, x.Now)
 	if s.watch.Dirty.Load() || x.Tx.WatchedKeyExpired(&s.watch) {
@@ -149,13 +191,17 @@ func (t *Table) cmdExec(x *Ctx) {
 		start := time.Now()
 		x.Cmd, x.Args, x.errored = q.cmd, q.args, false
 		q.cmd.Run(x)
-		q.cmd.stats.record(time.Since(start), x.errored)
+		dur := time.Since(start)
+		q.cmd.stats.record(dur, x.errored)
 		if q.cmd.Flags&SkipMonitor == 0 {
 			x.Env.feedMonitors(x, q.args, start)
+		}
+		if q.cmd.Flags&SkipSlowlog == 0 {
+			x.Env.Slowlog.maybeAdd(x, q.args, start, dur)
 		}
 	}
 	x.inExec = false
 	x.Tx.Unlock()
-	// EXEC itself is not counted as failed by its commands' errors.
+	// EXEC itself fails only for its own errors, not its commands'.
 	x.errored = false
 }

@@ -12,30 +12,59 @@ func init() { registrations = append(registrations, registerPubSub) }
 
 func registerPubSub(t *Table) {
 	const sub = PubSub | NoScript | Loading | Stale | NoKeyspace
+	const intro = PubSub | Loading | Stale | NoKeyspace
 	t.add(
 		&Command{Name: "subscribe", Arity: -2, Flags: sub, Run: cmdSubscribe},
 		&Command{Name: "unsubscribe", Arity: -1, Flags: sub, Run: cmdUnsubscribe},
 		&Command{Name: "psubscribe", Arity: -2, Flags: sub, Run: cmdPSubscribe},
 		&Command{Name: "punsubscribe", Arity: -1, Flags: sub, Run: cmdPUnsubscribe},
+		// Shard channels are keys for the cluster's slot routing only
+		// (COMMAND INFO shows them, flagged not_key); they take no lock.
+		&Command{Name: "ssubscribe", Arity: -2, Flags: sub, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdSSubscribe},
+		&Command{Name: "sunsubscribe", Arity: -1, Flags: sub, FirstKey: 1, LastKey: -1, Step: 1, Run: cmdSUnsubscribe},
 		&Command{Name: "publish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate | NoKeyspace, Run: cmdPublish},
+		&Command{Name: "spublish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate | NoKeyspace, FirstKey: 1, LastKey: 1, Step: 1, Run: cmdSPublish},
 		container("pubsub", -2, NoKeyspace,
-			&Command{Name: "channels", Arity: -2, Flags: PubSub | Loading | Stale | NoKeyspace, Run: cmdPubsubChannels},
-			&Command{Name: "numsub", Arity: -2, Flags: PubSub | Loading | Stale | NoKeyspace, Run: cmdPubsubNumsub},
-			&Command{Name: "numpat", Arity: 2, Flags: PubSub | Loading | Stale | NoKeyspace, Run: cmdPubsubNumpat},
+			&Command{Name: "channels", Arity: -2, Flags: intro, Run: cmdPubsubChannels},
+			&Command{Name: "numsub", Arity: -2, Flags: intro, Run: cmdPubsubNumsub},
+			&Command{Name: "numpat", Arity: 2, Flags: intro, Run: cmdPubsubNumpat},
+			&Command{Name: "shardchannels", Arity: -2, Flags: intro, Run: cmdPubsubShardChannels},
+			&Command{Name: "shardnumsub", Arity: -2, Flags: intro, Run: cmdPubsubShardNumsub},
 			&Command{Name: "help", Arity: 2, Flags: Loading | Stale | NoKeyspace, Run: cmdPubsubHelp},
 		),
 	)
 }
 
-// subscriptions are one client's channels and patterns.
+// subscriptions are one client's channels, patterns and shard channels.
+// Patterns keep their subscription order: Redis keeps them in a list, and
+// PUNSUBSCRIBE without arguments answers in that order.
 type subscriptions struct {
 	channels map[string]struct{}
-	patterns map[string]struct{}
+	patterns []string
+	patSet   map[string]struct{}
+	shard    map[string]struct{}
 }
 
-func (s *subscriptions) count() int { return len(s.channels) + len(s.patterns) }
+// count is the number of subscriptions of every kind. The client is in
+// Pub/Sub mode (Redis's CLIENT_PUBSUB flag, which (P|S)SUBSCRIBE set and the
+// unsubscribe commands clear when this drops to zero) exactly while it is
+// not zero: then a RESP2 client may only run the subscribe commands, PING,
+// QUIT and RESET, and PING answers ["pong", message].
+func (s *subscriptions) count() int { return len(s.channels) + len(s.patterns) + len(s.shard) }
 
-// allowedInSubscribe lists what a RESP2 client may run while subscribed.
+// regular is what (P)(UN)SUBSCRIBE confirmations report: channels plus
+// patterns (clientSubscriptionsCount).
+func (s *subscriptions) regular() int { return len(s.channels) + len(s.patterns) }
+
+func (s *subscriptions) init() {
+	if s.channels == nil {
+		s.channels = make(map[string]struct{})
+		s.patSet = make(map[string]struct{})
+		s.shard = make(map[string]struct{})
+	}
+}
+
+// allowedInSubscribe lists what a RESP2 client may run in Pub/Sub mode.
 func allowedInSubscribe(c *Command) bool {
 	switch c.Name {
 	case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
@@ -46,15 +75,30 @@ func allowedInSubscribe(c *Command) bool {
 }
 
 func (x *Ctx) updateSubCounts() {
-	x.C.SetSubscriptions(len(x.S.subs.channels), len(x.S.subs.patterns), 0)
+	s := &x.S.subs
+	x.C.SetSubscriptions(len(s.channels), len(s.patterns), len(s.shard))
 }
 
-// pushSubscription writes a (p)(un)subscribe confirmation.
-func pushSubscription(c *server.Client, kind string, name []byte, null bool, count int) {
+// Confirmation kinds, as Redis's shared.*bulk objects.
+const (
+	kindSubscribe    = "subscribe"
+	kindUnsubscribe  = "unsubscribe"
+	kindPSubscribe   = "psubscribe"
+	kindPUnsubscribe = "punsubscribe"
+	kindSSubscribe   = "ssubscribe"
+	kindSUnsubscribe = "sunsubscribe"
+)
+
+// confirm pushes a (p|s)(un)subscribe confirmation (a push in RESP3, an
+// array in RESP2; name nil writes a null, for an unsubscribe from nothing).
+// Confirmations go through the client's asynchronous output, ordered with
+// the messages that other clients publish, and are sent even under CLIENT
+// REPLY OFF, as Redis's CLIENT_PUSHING replies are.
+func confirm(c *server.Client, kind string, name []byte, count int) {
 	c.Push(func(w *resp.Writer) {
 		w.Push(3)
 		w.BulkString(kind)
-		if null {
+		if name == nil {
 			w.Null()
 		} else {
 			w.Bulk(name)
@@ -63,85 +107,175 @@ func pushSubscription(c *server.Client, kind string, name []byte, null bool, cou
 	})
 }
 
+// startPushing switches the client to asynchronous output; replies written
+// so far (earlier replies of a pipeline or of the same EXEC) go first.
+func startPushing(x *Ctx) { x.C.StartAsync() }
+
 // SUBSCRIBE channel [channel ...] (redis.io/commands/subscribe)
-func cmdSubscribe(x *Ctx) { subscribe(x, false) }
-
-// PSUBSCRIBE pattern [pattern ...] (redis.io/commands/psubscribe)
-func cmdPSubscribe(x *Ctx) { subscribe(x, true) }
-
-func subscribe(x *Ctx, pattern bool) {
+func cmdSubscribe(x *Ctx) {
 	s := &x.S.subs
-	if s.channels == nil {
-		s.channels = make(map[string]struct{})
-		s.patterns = make(map[string]struct{})
-	}
-	// Replies written so far go first; from now on all output is ordered
-	// with the messages other clients publish.
-	x.C.StartAsync()
-	kind := "subscribe"
-	set := s.channels
-	if pattern {
-		kind, set = "psubscribe", s.patterns
-	}
+	s.init()
+	startPushing(x)
 	x.Env.PubSub.Locked(func(tx *pubsub.Tx) {
 		for _, a := range x.Args[1:] {
-			name := string(a)
-			if _, ok := set[name]; !ok {
-				set[name] = struct{}{}
-				if pattern {
-					tx.PSubscribe(x.C, name)
-				} else {
-					tx.Subscribe(x.C, name)
-				}
+			if _, ok := s.channels[string(a)]; !ok {
+				name := string(a)
+				s.channels[name] = struct{}{}
+				tx.Subscribe(x.C, name)
 			}
-			pushSubscription(x.C, kind, a, false, s.count())
+			confirm(x.C, kindSubscribe, a, s.regular())
 		}
 	})
 	x.updateSubCounts()
 }
 
-// UNSUBSCRIBE [channel ...] (redis.io/commands/unsubscribe)
-func cmdUnsubscribe(x *Ctx) { unsubscribe(x, false) }
-
-// PUNSUBSCRIBE [pattern ...] (redis.io/commands/punsubscribe)
-func cmdPUnsubscribe(x *Ctx) { unsubscribe(x, true) }
-
-func unsubscribe(x *Ctx, pattern bool) {
+// PSUBSCRIBE pattern [pattern ...] (redis.io/commands/psubscribe)
+func cmdPSubscribe(x *Ctx) {
 	s := &x.S.subs
-	x.C.StartAsync()
-	kind := "unsubscribe"
-	set := s.channels
-	if pattern {
-		kind, set = "punsubscribe", s.patterns
+	s.init()
+	startPushing(x)
+	x.Env.PubSub.Locked(func(tx *pubsub.Tx) {
+		for _, a := range x.Args[1:] {
+			if _, ok := s.patSet[string(a)]; !ok {
+				name := string(a)
+				s.patSet[name] = struct{}{}
+				s.patterns = append(s.patterns, name)
+				tx.PSubscribe(x.C, name)
+			}
+			confirm(x.C, kindPSubscribe, a, s.regular())
+		}
+	})
+	x.updateSubCounts()
+}
+
+// SSUBSCRIBE shardchannel [shardchannel ...] (redis.io/commands/ssubscribe)
+func cmdSSubscribe(x *Ctx) {
+	if x.inExec {
+		// Redis refuses it to a client that expects one reply per command
+		// (CLIENT_DENY_BLOCKING, set during EXEC); SUBSCRIBE and
+		// PSUBSCRIBE are let through inside MULTI for compatibility.
+		x.Error(msgSSubscribeDenyBlocking)
+		return
 	}
+	s := &x.S.subs
+	s.init()
+	startPushing(x)
+	x.Env.PubSub.Locked(func(tx *pubsub.Tx) {
+		for _, a := range x.Args[1:] {
+			if _, ok := s.shard[string(a)]; !ok {
+				name := string(a)
+				s.shard[name] = struct{}{}
+				tx.SSubscribe(x.C, name)
+			}
+			confirm(x.C, kindSSubscribe, a, len(s.shard))
+		}
+	})
+	x.updateSubCounts()
+}
+
+// UNSUBSCRIBE [channel [channel ...]] (redis.io/commands/unsubscribe)
+func cmdUnsubscribe(x *Ctx) {
+	s := &x.S.subs
+	startPushing(x)
 	x.Env.PubSub.Locked(func(tx *pubsub.Tx) {
 		names := x.Args[1:]
 		if len(names) == 0 {
-			if len(set) == 0 {
-				pushSubscription(x.C, kind, nil, true, s.count())
+			// Redis walks its hash table of the client's channels; the
+			// order is unspecified.
+			if len(s.channels) == 0 {
+				confirm(x.C, kindUnsubscribe, nil, s.regular())
 				return
 			}
-			for name := range set {
-				names = append(names, []byte(name))
+			for name := range s.channels {
+				delete(s.channels, name)
+				tx.Unsubscribe(x.C, name)
+				confirm(x.C, kindUnsubscribe, []byte(name), s.regular())
 			}
+			return
 		}
 		for _, a := range names {
-			name := string(a)
-			if _, ok := set[name]; ok {
-				delete(set, name)
-				if pattern {
-					tx.PUnsubscribe(x.C, name)
-				} else {
-					tx.Unsubscribe(x.C, name)
-				}
+			if _, ok := s.channels[string(a)]; ok {
+				delete(s.channels, string(a))
+				tx.Unsubscribe(x.C, string(a))
 			}
-			pushSubscription(x.C, kind, a, false, s.count())
+			confirm(x.C, kindUnsubscribe, a, s.regular())
 		}
 	})
 	x.updateSubCounts()
 }
 
-// unsubscribeAll drops a closing client's subscriptions.
+// PUNSUBSCRIBE [pattern [pattern ...]] (redis.io/commands/punsubscribe)
+func cmdPUnsubscribe(x *Ctx) {
+	s := &x.S.subs
+	startPushing(x)
+	x.Env.PubSub.Locked(func(tx *pubsub.Tx) {
+		names := x.Args[1:]
+		if len(names) == 0 {
+			if len(s.patterns) == 0 {
+				confirm(x.C, kindPUnsubscribe, nil, s.regular())
+				return
+			}
+			// In subscription order, as Redis walks its list.
+			for len(s.patterns) > 0 {
+				name := s.patterns[0]
+				s.removePattern(name)
+				tx.PUnsubscribe(x.C, name)
+				confirm(x.C, kindPUnsubscribe, []byte(name), s.regular())
+			}
+			return
+		}
+		for _, a := range names {
+			if _, ok := s.patSet[string(a)]; ok {
+				s.removePattern(string(a))
+				tx.PUnsubscribe(x.C, string(a))
+			}
+			confirm(x.C, kindPUnsubscribe, a, s.regular())
+		}
+	})
+	x.updateSubCounts()
+}
+
+func (s *subscriptions) removePattern(name string) {
+	delete(s.patSet, name)
+	for i, p := range s.patterns {
+		if p == name {
+			s.patterns = append(s.patterns[:i], s.patterns[i+1:]...)
+			return
+		}
+	}
+}
+
+// SUNSUBSCRIBE [shardchannel [shardchannel ...]] (redis.io/commands/sunsubscribe)
+func cmdSUnsubscribe(x *Ctx) {
+	s := &x.S.subs
+	startPushing(x)
+	x.Env.PubSub.Locked(func(tx *pubsub.Tx) {
+		names := x.Args[1:]
+		if len(names) == 0 {
+			if len(s.shard) == 0 {
+				confirm(x.C, kindSUnsubscribe, nil, 0)
+				return
+			}
+			for name := range s.shard {
+				delete(s.shard, name)
+				tx.SUnsubscribe(x.C, name)
+				confirm(x.C, kindSUnsubscribe, []byte(name), len(s.shard))
+			}
+			return
+		}
+		for _, a := range names {
+			if _, ok := s.shard[string(a)]; ok {
+				delete(s.shard, string(a))
+				tx.SUnsubscribe(x.C, string(a))
+			}
+			confirm(x.C, kindSUnsubscribe, a, len(s.shard))
+		}
+	})
+	x.updateSubCounts()
+}
+
+// unsubscribeAll drops every subscription of a client without telling it
+// (a closing connection, RESET).
 func (e *Env) unsubscribeAll(c *server.Client, s *Session) {
 	if s.subs.count() == 0 {
 		return
@@ -150,8 +284,11 @@ func (e *Env) unsubscribeAll(c *server.Client, s *Session) {
 		for name := range s.subs.channels {
 			tx.Unsubscribe(c, name)
 		}
-		for name := range s.subs.patterns {
+		for _, name := range s.subs.patterns {
 			tx.PUnsubscribe(c, name)
+		}
+		for name := range s.subs.shard {
+			tx.SUnsubscribe(c, name)
 		}
 	})
 	s.subs = subscriptions{}
@@ -162,35 +299,66 @@ func cmdPublish(x *Ctx) {
 	x.W.Int(int64(x.Env.PubSub.Publish(x.Args[1], x.Args[2])))
 }
 
-// PUBSUB CHANNELS [pattern]
+// SPUBLISH shardchannel message (redis.io/commands/spublish)
+func cmdSPublish(x *Ctx) {
+	x.W.Int(int64(x.Env.PubSub.SPublish(x.Args[1], x.Args[2])))
+}
+
+// PUBSUB CHANNELS [pattern] (redis.io/commands/pubsub-channels)
 func cmdPubsubChannels(x *Ctx) {
 	if len(x.Args) > 3 {
 		x.SubcommandSyntax()
 		return
 	}
-	var pat []byte
-	if len(x.Args) == 3 {
-		pat = x.Args[2]
+	writeChannels(x, x.Env.PubSub.Channels(optPattern(x)))
+}
+
+// PUBSUB SHARDCHANNELS [pattern] (redis.io/commands/pubsub-shardchannels)
+func cmdPubsubShardChannels(x *Ctx) {
+	if len(x.Args) > 3 {
+		x.SubcommandSyntax()
+		return
 	}
-	list := x.Env.PubSub.Channels(pat)
+	writeChannels(x, x.Env.PubSub.ShardChannels(optPattern(x)))
+}
+
+func optPattern(x *Ctx) []byte {
+	if len(x.Args) == 3 {
+		return x.Args[2]
+	}
+	return nil
+}
+
+func writeChannels(x *Ctx, list []string) {
 	x.W.Array(len(list))
 	for _, ch := range list {
 		x.W.BulkString(ch)
 	}
 }
 
-// PUBSUB NUMSUB [channel ...]
+// PUBSUB NUMSUB [channel ...] (redis.io/commands/pubsub-numsub): a flat
+// array of channel, count pairs, in RESP3 too.
 func cmdPubsubNumsub(x *Ctx) {
-	x.W.Map(len(x.Args) - 2)
+	x.W.Array(2 * (len(x.Args) - 2))
 	for _, ch := range x.Args[2:] {
 		x.W.Bulk(ch)
 		x.W.Int(int64(x.Env.PubSub.NumSub(string(ch))))
 	}
 }
 
-// PUBSUB NUMPAT
+// PUBSUB SHARDNUMSUB [shardchannel ...] (redis.io/commands/pubsub-shardnumsub)
+func cmdPubsubShardNumsub(x *Ctx) {
+	x.W.Array(2 * (len(x.Args) - 2))
+	for _, ch := range x.Args[2:] {
+		x.W.Bulk(ch)
+		x.W.Int(int64(x.Env.PubSub.ShardNumSub(string(ch))))
+	}
+}
+
+// PUBSUB NUMPAT (redis.io/commands/pubsub-numpat)
 func cmdPubsubNumpat(x *Ctx) { x.W.Int(int64(x.Env.PubSub.NumPat())) }
 
+// PUBSUB HELP (redis.io/commands/pubsub-help)
 func cmdPubsubHelp(x *Ctx) {
 	writeHelp(x, "PUBSUB",
 		"CHANNELS [<pattern>]",
@@ -207,13 +375,14 @@ func cmdPubsubHelp(x *Ctx) {
 	)
 }
 
-// writeHelp writes a HELP reply the way Redis's addReplyHelp does.
+// writeHelp writes a HELP reply as Redis 7.0's addReplyHelp does: a header
+// naming the command, the lines, and a HELP footer, all simple strings.
 func writeHelp(x *Ctx, name string, lines ...string) {
-	x.W.Array(len(lines) + 2)
+	x.W.Array(len(lines) + 3)
 	x.W.Simple(name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {
 		x.W.Simple(l)
 	}
 	x.W.Simple("HELP")
-	x.W.Simple("    Print this help.")
+	x.W.Simple("    Prints this help.")
 }

@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/runnel-io/runnel/internal/engine"
@@ -116,28 +115,6 @@ func equalFold(b []byte, s string) bool {
 
 // parseInt is Redis's string2ll: strict canonical decimal.
 func parseInt(b []byte) (int64, bool) { return resp.ParseInt(b) }
-
-// parseFloat is Redis's string2ld/strtold-based parsing for float arguments:
-// no spaces, no NaN, infinities allowed.
-func parseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || len(b) > 5000 {
-		return 0, false
-	}
-	if isSpaceByte(b[0]) || isSpaceByte(b[len(b)-1]) {
-		return 0, false
-	}
-	s := string(b)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		// strtold accepts what ParseFloat rejects for range: overflow is
-		// an error in Redis too (ERANGE), so only syntax matters here.
-		return 0, false
-	}
-	if f != f { // NaN
-		return 0, false
-	}
-	return f, true
-}
 
 func isSpaceByte(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'

@@ -75,13 +75,15 @@ func (t *Table) Serve(c *server.Client, args [][]byte) {
 		t.reject(x, cmd, formatMsg(msgPubSubContext, cmd.Name))
 		return
 	}
-	if s.multi != nil && !runsInMulti(cmd) {
-		s.multi.queue(cmd, args)
-		c.W.Simple("QUEUED")
-		return
-	}
+	// CLIENT PAUSE holds a command back before it is queued in MULTI too,
+	// as in Redis; EXEC waits in its handler, by the flags of what it runs.
 	if cmd.Flags&NoKeyspace == 0 || cmd.Flags&(Write|MayReplicate) != 0 {
 		env.Srv.WaitPause(cmd.Flags&(Write|MayReplicate) != 0)
+	}
+	if s.multi != nil && !runsInMulti(cmd) {
+		s.queue(cmd, args)
+		c.W.Simple("QUEUED")
+		return
 	}
 	t.call(x, cmd, args)
 }
@@ -137,6 +139,14 @@ func (t *Table) reject(x *Ctx, cmd *Command, msg string) {
 	}
 	if x.S.multi != nil {
 		x.S.multi.failed = true
+	}
+	if cmd != nil && cmd.Name == "exec" {
+		// A rejected EXEC (wrong arity, NOAUTH, Pub/Sub context...) ends
+		// the transaction, even outside MULTI where that only forgets the
+		// WATCHed keys (Redis's execCommandAbort).
+		x.S.discard(x)
+		x.Error(execAbortBecause(msg))
+		return
 	}
 	x.Error(msg)
 }

@@ -48,8 +48,10 @@ type Env struct {
 
 	table *Table
 
+	// monitors is copied on write so that feeding it, on every command,
+	// is one atomic load; monMu serializes the writers.
 	monMu    sync.Mutex
-	monitors []*server.Client
+	monitors atomic.Pointer[[]*server.Client]
 
 	LastSave atomic.Int64 // unix seconds of the last successful save
 
@@ -98,10 +100,13 @@ func formatMsg(format string, args ...any) string { return fmt.Sprintf(format, a
 // feedMonitors sends a command to every MONITOR client, as Redis does
 // after running it.
 func (e *Env) feedMonitors(x *Ctx, args [][]byte, start time.Time) {
-	e.monMu.Lock()
-	mons := e.monitors
-	e.monMu.Unlock()
-	if len(mons) == 0 {
+	p := e.monitors.Load()
+	if p == nil {
+		return
+	}
+	mons := *p
+	// As Redis's call(): administrative commands are not shown.
+	if len(mons) == 0 || x.Cmd != nil && x.Cmd.Flags&Admin != 0 {
 		return
 	}
 	var b strings.Builder
@@ -113,6 +118,11 @@ func (e *Env) feedMonitors(x *Ctx, args [][]byte, start time.Time) {
 	}
 	line := b.String()
 	for _, m := range mons {
+		if m == x.C && !x.inExec {
+			// A monitor's own command: after its reply, as in Redis.
+			x.W.Simple(line)
+			continue
+		}
 		m.Push(func(w *respWriter) { w.Simple(line) })
 	}
 }
@@ -146,20 +156,33 @@ func writeRepr(b *strings.Builder, s []byte) {
 
 func (e *Env) addMonitor(c *server.Client) {
 	e.monMu.Lock()
-	e.monitors = append(append([]*server.Client(nil), e.monitors...), c)
+	var list []*server.Client
+	if p := e.monitors.Load(); p != nil {
+		list = append(list, *p...)
+	}
+	list = append(list, c)
+	e.monitors.Store(&list)
 	e.monMu.Unlock()
 }
 
 func (e *Env) removeMonitor(c *server.Client) {
 	e.monMu.Lock()
 	defer e.monMu.Unlock()
-	out := make([]*server.Client, 0, len(e.monitors))
-	for _, m := range e.monitors {
+	p := e.monitors.Load()
+	if p == nil {
+		return
+	}
+	var out []*server.Client
+	for _, m := range *p {
 		if m != c {
 			out = append(out, m)
 		}
 	}
-	e.monitors = out
+	if len(out) == 0 {
+		e.monitors.Store(nil)
+		return
+	}
+	e.monitors.Store(&out)
 }
 
 // RequirePass is the configured password of the default user, "" if none.

@@ -20,16 +20,18 @@ import (
 
 // Subscriber receives messages. Push appends a message built by fn to the
 // subscriber's output; it is called with the registry lock held and must not
-// block or call back into the Registry.
+// block or call back into the Registry. It reports false when the subscriber
+// is gone (closed, or dropped for exceeding its output buffer limit).
 type Subscriber interface {
 	Push(fn func(w *resp.Writer)) bool
 }
 
-// Registry maps channels and patterns to subscribers.
+// Registry maps channels, patterns and shard channels to subscribers.
 type Registry struct {
 	mu       sync.RWMutex
 	channels map[string]map[Subscriber]struct{}
 	patterns map[string]map[Subscriber]struct{}
+	shard    map[string]map[Subscriber]struct{}
 
 	// Flags returns the notify-keyspace-events mask (engine.Event bits).
 	Flags atomic.Uint32
@@ -40,6 +42,7 @@ func New() *Registry {
 	return &Registry{
 		channels: make(map[string]map[Subscriber]struct{}),
 		patterns: make(map[string]map[Subscriber]struct{}),
+		shard:    make(map[string]map[Subscriber]struct{}),
 	}
 }
 
@@ -68,6 +71,14 @@ func (t *Tx) PUnsubscribe(s Subscriber, pattern string) bool {
 	return remove(t.r.patterns, s, pattern)
 }
 
+// SSubscribe adds s to a shard channel.
+func (t *Tx) SSubscribe(s Subscriber, channel string) bool { return add(t.r.shard, s, channel) }
+
+// SUnsubscribe removes s from a shard channel.
+func (t *Tx) SUnsubscribe(s Subscriber, channel string) bool {
+	return remove(t.r.shard, s, channel)
+}
+
 func add(m map[string]map[Subscriber]struct{}, s Subscriber, name string) bool {
 	set := m[name]
 	if set == nil {
@@ -93,47 +104,109 @@ func remove(m map[string]map[Subscriber]struct{}, s Subscriber, name string) boo
 	return true
 }
 
-// Publish delivers msg to the subscribers of channel and of every matching
-// pattern, and returns how many received it.
+// message holds one encoded message in both protocols; the frames differ
+// only in the aggregate header (*n in RESP2, >n in RESP3).
+type message struct {
+	resp2, resp3 []byte
+}
+
+func (m *message) push(w *resp.Writer) {
+	if w.Proto == 3 {
+		w.Raw(m.resp3)
+	} else {
+		w.Raw(m.resp2)
+	}
+}
+
+// encode builds a message frame of the given bulk strings.
+func encode(parts ...[]byte) message {
+	n := 8
+	for _, p := range parts {
+		n += len(p) + 16
+	}
+	b := make([]byte, 0, 2*n)
+	w := resp.Writer{B: b, Proto: 2}
+	w.Push(len(parts))
+	for _, p := range parts {
+		w.Bulk(p)
+	}
+	m := message{resp2: w.B}
+	w = resp.Writer{B: w.B[len(w.B):], Proto: 3}
+	w.Push(len(parts))
+	for _, p := range parts {
+		w.Bulk(p)
+	}
+	m.resp3 = w.B
+	return m
+}
+
+var (
+	kindMessage  = []byte("message")
+	kindPMessage = []byte("pmessage")
+	kindSMessage = []byte("smessage")
+)
+
+// Publish delivers msg to the subscribers of channel, then to those of every
+// matching pattern (Redis's pubsubPublishMessage), and returns the number of
+// deliveries: a client subscribed to the channel and to two matching
+// patterns counts three times. As in Redis, a subscriber dropped for
+// exceeding its output buffer limit by this very message still counts.
 func (r *Registry) Publish(channel, msg []byte) int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	n := 0
-	for s := range r.channels[string(channel)] {
-		if s.Push(func(w *resp.Writer) {
-			w.Push(3)
-			w.BulkString("message")
-			w.Bulk(channel)
-			w.Bulk(msg)
-		}) {
+	if subs := r.channels[string(channel)]; len(subs) > 0 {
+		m := encode(kindMessage, channel, msg)
+		for s := range subs {
+			s.Push(m.push)
 			n++
 		}
 	}
+	if len(r.patterns) == 0 {
+		return n
+	}
+	ch := string(channel)
 	for pat, subs := range r.patterns {
-		if !glob.Match([]byte(pat), channel, false) {
+		if !glob.MatchString(pat, ch, false) {
 			continue
 		}
+		m := encode(kindPMessage, []byte(pat), channel, msg)
 		for s := range subs {
-			if s.Push(func(w *resp.Writer) {
-				w.Push(4)
-				w.BulkString("pmessage")
-				w.BulkString(pat)
-				w.Bulk(channel)
-				w.Bulk(msg)
-			}) {
-				n++
-			}
+			s.Push(m.push)
+			n++
 		}
 	}
 	return n
 }
 
-// Channels lists the active channels matching pattern (all if nil), sorted.
-func (r *Registry) Channels(pattern []byte) []string {
+// SPublish delivers msg to the subscribers of a shard channel (patterns do
+// not apply) and returns how many there were.
+func (r *Registry) SPublish(channel, msg []byte) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	subs := r.shard[string(channel)]
+	if len(subs) == 0 {
+		return 0
+	}
+	m := encode(kindSMessage, channel, msg)
+	for s := range subs {
+		s.Push(m.push)
+	}
+	return len(subs)
+}
+
+// Channels lists the active channels matching pattern (all if nil), sorted
+// (Redis's order is its hash table's).
+func (r *Registry) Channels(pattern []byte) []string { return r.list(r.channels, pattern) }
+
+// ShardChannels lists the active shard channels matching pattern.
+func (r *Registry) ShardChannels(pattern []byte) []string { return r.list(r.shard, pattern) }
+
+func (r *Registry) list(m map[string]map[Subscriber]struct{}, pattern []byte) []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []string
-	for ch := range r.channels {
+	for ch := range m {
 		if pattern == nil || glob.Match(pattern, []byte(ch), false) {
 			out = append(out, ch)
 		}
@@ -147,6 +220,13 @@ func (r *Registry) NumSub(channel string) int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.channels[channel])
+}
+
+// ShardNumSub is the number of subscribers of a shard channel.
+func (r *Registry) ShardNumSub(channel string) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.shard[channel])
 }
 
 // NumPat is the number of distinct patterns subscribed to.
@@ -163,6 +243,13 @@ func (r *Registry) NumChannels() int {
 	return len(r.channels)
 }
 
+// NumShardChannels is the number of shard channels with subscribers.
+func (r *Registry) NumShardChannels() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.shard)
+}
+
 // NotifyKeyspace publishes a keyspace event if the configured flags select
 // its class: "__keyspace@<db>__:<key>" -> event (K) and
 // "__keyevent@<db>__:<event>" -> key (E).
@@ -170,6 +257,12 @@ func (r *Registry) NotifyKeyspace(class engine.Event, event string, db int, key 
 	flags := engine.Event(r.Flags.Load())
 	if flags&class == 0 {
 		return
+	}
+	r.mu.RLock()
+	none := len(r.channels) == 0 && len(r.patterns) == 0
+	r.mu.RUnlock()
+	if none {
+		return // nobody could receive it: build nothing
 	}
 	if flags&engine.EventKeyspace != 0 {
 		ch := make([]byte, 0, 24+len(key))

@@ -19,8 +19,9 @@ const (
 	unauthBulk      = 16384
 
 	initialBufSize = 4 * 1024
-	// readChunk is the least free space offered to each read(2).
-	readChunk = 4 * 1024
+	// readChunk is the least free space offered to each read(2); the
+	// buffer is compacted or doubled when less is free.
+	readChunk = 1024
 )
 
 // ProtocolError is a malformed request. Its text is the exact error reply
@@ -51,6 +52,12 @@ var (
 )
 
 // Reader parses commands from one connection.
+//
+// Parsing is incremental, like Redis's processMultibulkBuffer: the state of a
+// partly received multibulk request (how many arguments are still expected,
+// where the next header starts, the declared length of the argument being
+// received) survives Fill, so a command arriving in many small reads is
+// scanned once, not once per read.
 type Reader struct {
 	rd   io.Reader
 	buf  []byte
@@ -63,18 +70,36 @@ type Reader struct {
 	MaxQuery int64
 	NeedAuth bool
 
-	inline []byte // scratch for unquoted inline arguments
+	inline []byte // scratch for inline arguments
+	spans  []span // argument positions: inline tokens in inline, or bulks in buf[r:]
+
+	// Partly parsed multibulk request. mbLeft is the number of arguments
+	// still expected (0: none in progress); mbPos is where parsing resumes,
+	// relative to r; bulk is the declared length of the argument whose
+	// header was read and whose payload has not fully arrived, or -1.
+	mbLeft int64
+	mbPos  int
+	bulk   int64
+
+	// Line-end search state of the line being received (see lineEnd).
+	scan int
+	nul  bool
 }
+
+type span struct{ from, to int }
 
 // NewReader returns a Reader over rd with Redis's default limits.
 func NewReader(rd io.Reader) *Reader {
-	return &Reader{rd: rd, buf: make([]byte, initialBufSize), MaxBulk: 512 << 20, MaxQuery: 1 << 30}
+	return &Reader{rd: rd, buf: make([]byte, initialBufSize), MaxBulk: 512 << 20, MaxQuery: 1 << 30, bulk: -1}
 }
 
-// Reset makes the Reader read from rd, keeping its buffer.
+// Reset makes the Reader read from rd, keeping its buffer and dropping any
+// buffered or partly parsed input.
 func (r *Reader) Reset(rd io.Reader) {
 	r.rd = rd
 	r.r, r.w = 0, 0
+	r.mbLeft, r.mbPos, r.bulk = 0, 0, -1
+	r.nextLine()
 }
 
 // Buffered reports how many unread bytes are held.
@@ -103,6 +128,10 @@ func (r *Reader) Fill() error {
 		r.buf = nb
 	}
 	n, err := r.rd.Read(r.buf[r.w:])
+	if n < 0 || n > len(r.buf)-r.w {
+		// A broken io.Reader must not make us index out of range.
+		return io.ErrShortBuffer
+	}
 	r.w += n
 	if n > 0 {
 		if r.MaxQuery > 0 && int64(r.w-r.r) > r.MaxQuery {
@@ -129,7 +158,12 @@ func (r *Reader) Shrink() {
 // ErrIncomplete when more input is needed, a *ProtocolError for malformed
 // input, and an empty slice for an empty command (which callers skip).
 // The returned slices alias the buffer and are valid until the next call.
+// After a ProtocolError the connection must be closed: the Reader's state is
+// undefined.
 func (r *Reader) ReadCommand() ([][]byte, error) {
+	if r.mbLeft > 0 {
+		return r.readMultibulk()
+	}
 	if r.r == r.w {
 		return nil, ErrIncomplete
 	}
@@ -139,77 +173,124 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 	return r.readInline()
 }
 
+// lineEnd returns the index in b of the first c, the end of the line that
+// starts b, or -1 if there is none yet. Redis finds line ends with strchr on
+// its NUL-terminated query buffer, so a NUL before the line end hides it: the
+// request then waits for more input (and fails once it is too big).
+//
+// The Reader remembers how much of the line it already searched (r.scan) and
+// whether it met a NUL (r.nul), so a line arriving one byte per read is not
+// searched again from its start each time. Callers reset both when the line
+// start moves (nextLine).
+func (r *Reader) lineEnd(b []byte, c byte) int {
+	if r.nul {
+		return -1
+	}
+	from := min(r.scan, len(b))
+	i := bytes.IndexByte(b[from:], c)
+	end := len(b)
+	if i >= 0 {
+		end = from + i
+	}
+	if bytes.IndexByte(b[from:end], 0) >= 0 {
+		r.nul = true
+		return -1
+	}
+	if i < 0 {
+		r.scan = len(b)
+		return -1
+	}
+	return end
+}
+
+// nextLine forgets the line-end search state when parsing moves on.
+func (r *Reader) nextLine() { r.scan, r.nul = 0, false }
+
 func (r *Reader) readMultibulk() ([][]byte, error) {
 	data := r.buf[r.r:r.w]
-	nl := bytes.IndexByte(data, '\r')
-	if nl < 0 {
-		if len(data) > InlineMaxSize {
-			return nil, errTooBigMbulk
-		}
-		return nil, ErrIncomplete
-	}
-	// Redis needs the \n after the \r to be buffered too.
-	if nl+1 >= len(data) {
-		return nil, ErrIncomplete
-	}
-	count, ok := ParseInt(data[1:nl])
-	if !ok || count > maxMultibulk {
-		return nil, errInvalidMultibulk
-	}
-	if count > unauthMultibulk && r.NeedAuth {
-		return nil, errUnauthMultibulk
-	}
-	pos := nl + 2
-	if count <= 0 {
-		r.r += pos
-		return r.args[:0], nil
-	}
-	args := r.args[:0]
-	for i := int64(0); i < count; i++ {
-		rest := data[pos:]
-		nl := bytes.IndexByte(rest, '\r')
+	if r.mbLeft == 0 {
+		nl := r.lineEnd(data, '\r')
 		if nl < 0 {
-			if len(rest) > InlineMaxSize {
-				return nil, errTooBigBulk
+			if len(data) > InlineMaxSize {
+				return nil, errTooBigMbulk
 			}
-			return nil, r.incomplete(args)
+			return nil, ErrIncomplete
 		}
-		if rest[0] != '$' {
-			return nil, &ProtocolError{Msg: "ERR Protocol error: expected '$', got '" + string(rest[0]) + "'"}
+		// Redis needs one more byte (the \n, unchecked) after the \r.
+		if nl+1 >= len(data) {
+			return nil, ErrIncomplete
 		}
-		if nl+1 >= len(rest) {
-			return nil, r.incomplete(args)
+		count, ok := ParseInt(data[1:nl])
+		if !ok || count > maxMultibulk {
+			return nil, errInvalidMultibulk
 		}
-		n, ok := ParseInt(rest[1:nl])
-		if !ok || n < 0 || n > r.MaxBulk {
-			return nil, errInvalidBulk
+		if count > unauthMultibulk && r.NeedAuth {
+			return nil, errUnauthMultibulk
 		}
-		if n > unauthBulk && r.NeedAuth {
-			return nil, errUnauthBulk
+		r.nextLine()
+		if count <= 0 {
+			r.r += nl + 2
+			return r.args[:0], nil
 		}
-		start := pos + nl + 2
+		r.mbLeft, r.mbPos, r.bulk = count, nl+2, -1
+		r.spans = r.spans[:0]
+	}
+	pos := r.mbPos
+	for r.mbLeft > 0 {
+		if r.bulk < 0 {
+			rest := data[pos:]
+			nl := r.lineEnd(rest, '\r')
+			if nl < 0 {
+				if len(rest) > InlineMaxSize {
+					return nil, errTooBigBulk
+				}
+				break
+			}
+			if nl+1 >= len(rest) {
+				break
+			}
+			if rest[0] != '$' {
+				return nil, &ProtocolError{Msg: "ERR Protocol error: expected '$', got '" + string(rest[:1]) + "'"}
+			}
+			n, ok := ParseInt(rest[1:nl])
+			if !ok || n < 0 || n > r.MaxBulk {
+				return nil, errInvalidBulk
+			}
+			if n > unauthBulk && r.NeedAuth {
+				return nil, errUnauthBulk
+			}
+			pos += nl + 2
+			r.bulk = n
+			r.nextLine()
+		}
 		// Redis skips the two bytes after the payload without checking
 		// that they are CRLF; so do we.
-		if int64(len(data)-start) < n+2 {
-			return nil, r.incomplete(args)
+		if int64(len(data)-pos) < r.bulk+2 {
+			break
 		}
-		args = append(args, data[start:start+int(n):start+int(n)])
-		pos = start + int(n) + 2
+		end := pos + int(r.bulk)
+		r.spans = append(r.spans, span{pos, end})
+		pos = end + 2
+		r.bulk = -1
+		r.mbLeft--
+	}
+	r.mbPos = pos
+	if r.mbLeft > 0 {
+		return nil, ErrIncomplete
+	}
+	args := r.args[:0]
+	for _, s := range r.spans {
+		args = append(args, data[s.from:s.to:s.to])
 	}
 	r.args = args
 	r.r += pos
+	r.mbPos = 0
 	return args, nil
-}
-
-// incomplete keeps the grown args slice for reuse and reports ErrIncomplete.
-func (r *Reader) incomplete(args [][]byte) error {
-	r.args = args[:0]
-	return ErrIncomplete
 }
 
 func (r *Reader) readInline() ([][]byte, error) {
 	data := r.buf[r.r:r.w]
-	nl := bytes.IndexByte(data, '\n')
+	nl := r.lineEnd(data, '\n')
 	if nl < 0 {
 		if len(data) > InlineMaxSize {
 			return nil, errTooBigInline
@@ -224,19 +305,34 @@ func (r *Reader) readInline() ([][]byte, error) {
 	if !ok {
 		return nil, errUnbalanced
 	}
+	r.nextLine()
 	r.r += nl + 1
 	return args, nil
 }
 
-// splitArgs splits an inline line the way Redis's sdssplitargs does,
-// including double-quoted escapes and single-quoted strings.
+// SplitArgs splits line into arguments as Redis's sdssplitargs does (the
+// inline protocol, redis-cli and config files use it): blanks separate
+// arguments; "double quotes" support \n \r \t \b \a \xHH and \<any>;
+// 'single quotes' support \'; a closing quote must be followed by a blank or
+// the end. A NUL byte ends the line, as in C. ok is false for unbalanced
+// quotes. The result does not alias line.
+func SplitArgs(line []byte) (args [][]byte, ok bool) {
+	var r Reader
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
+	got, ok := r.splitArgs(line)
+	if !ok {
+		return nil, false
+	}
+	return got, true
+}
+
+// splitArgs is sdssplitargs over a line without NUL bytes. The arguments
+// alias r.inline and are valid until the next call.
 func (r *Reader) splitArgs(line []byte) ([][]byte, bool) {
-	args := r.args[:0]
 	scratch := r.inline[:0]
-	type span struct{ from, to int }
-	var spans []span
-	var stack [16]span
-	spans = stack[:0]
+	spans := r.spans[:0]
 	p := 0
 	for {
 		for p < len(line) && isSpace(line[p]) {
@@ -250,6 +346,7 @@ func (r *Reader) splitArgs(line []byte) ([][]byte, bool) {
 		for !done {
 			if inq {
 				if p >= len(line) {
+					r.spans = spans
 					return nil, false
 				}
 				c := line[p]
@@ -276,6 +373,7 @@ func (r *Reader) splitArgs(line []byte) ([][]byte, bool) {
 				case c == '"':
 					// The closing quote must be followed by a space or the end.
 					if p+1 < len(line) && !isSpace(line[p+1]) {
+						r.spans = spans
 						return nil, false
 					}
 					done = true
@@ -284,6 +382,7 @@ func (r *Reader) splitArgs(line []byte) ([][]byte, bool) {
 				}
 			} else if insq {
 				if p >= len(line) {
+					r.spans = spans
 					return nil, false
 				}
 				c := line[p]
@@ -293,6 +392,7 @@ func (r *Reader) splitArgs(line []byte) ([][]byte, bool) {
 					scratch = append(scratch, '\'')
 				case c == '\'':
 					if p+1 < len(line) && !isSpace(line[p+1]) {
+						r.spans = spans
 						return nil, false
 					}
 					done = true
@@ -321,6 +421,8 @@ func (r *Reader) splitArgs(line []byte) ([][]byte, bool) {
 		spans = append(spans, span{from, len(scratch)})
 	}
 	r.inline = scratch
+	r.spans = spans
+	args := r.args[:0]
 	for _, s := range spans {
 		args = append(args, scratch[s.from:s.to:s.to])
 	}

@@ -221,6 +221,10 @@ func FormatG17(dst []byte, f float64) []byte {
 // or at least prec, with at least two exponent digits.
 func FormatG(dst []byte, f float64, prec int) []byte {
 	if math.IsNaN(f) {
+		// glibc prints the sign of a NaN too.
+		if math.Signbit(f) {
+			return append(dst, "-nan"...)
+		}
 		return append(dst, "nan"...)
 	}
 	if math.IsInf(f, 0) {
@@ -235,6 +239,9 @@ func FormatG(dst []byte, f float64, prec int) []byte {
 		}
 		return append(dst, '0')
 	}
+	if prec <= 0 {
+		prec = 1 // as C: a precision of 0 is taken as 1
+	}
 	var tmp [40]byte
 	e := strconv.AppendFloat(tmp[:0], f, 'e', prec-1, 64)
 	// e is like -1.2345000000000000e+05
@@ -242,8 +249,15 @@ func FormatG(dst []byte, f float64, prec int) []byte {
 	for i := len(e) - 1; i >= 0; i-- {
 		if e[i] == 'e' {
 			mant = e[:i]
-			x, _ := strconv.Atoi(string(e[i+1:]))
-			exp = x
+			j := i + 1
+			expNeg := e[j] == '-'
+			j++ // skip the sign
+			for ; j < len(e); j++ {
+				exp = exp*10 + int(e[j]-'0')
+			}
+			if expNeg {
+				exp = -exp
+			}
 			break
 		}
 	}
@@ -251,7 +265,8 @@ func FormatG(dst []byte, f float64, prec int) []byte {
 	if neg {
 		mant = mant[1:]
 	}
-	digits := make([]byte, 0, 24)
+	var dbuf [24]byte
+	digits := dbuf[:0]
 	for _, c := range mant {
 		if c != '.' {
 			digits = append(digits, c)

@@ -33,12 +33,21 @@ type Client struct {
 	created   time.Time
 	addr      string
 	laddr     string
-	lastSeen  atomic.Int64          // unix nanos of the last command
+	lastSeen  atomic.Int64           // unix nanos of the last command
 	lastCmd   atomic.Pointer[string] // name of the last command, for CLIENT LIST
 	db        atomic.Int32
-	closing   atomic.Bool // set by Kill or CloseAfterReply
-	killed    atomic.Bool // closed from outside: stop at once
-	replyMode atomic.Int32
+	closing   atomic.Bool   // set by Kill or CloseAfterReply
+	killed    atomic.Bool   // closed from outside: stop at once
+	replyMode atomic.Int32  // Reply* flags
+	infoFlags atomic.Uint32 // Flag* bits shown by CLIENT LIST
+
+	// Buffer sizes and protocol for CLIENT LIST, published by the client's
+	// goroutine (publishStats) so that other clients can read them.
+	statQbuf, statRbuf, statObuf atomic.Int64
+	statProto                    atomic.Int32
+
+	unblockMu sync.Mutex
+	unblock   func(withError bool) bool // set while blocked (CLIENT UNBLOCK)
 
 	info sync.Mutex // guards the fields below, read by CLIENT LIST/INFO
 	name string
@@ -52,17 +61,27 @@ type Client struct {
 	outMu      sync.Mutex
 	async      bool
 	pending    []byte
+	inflight   int64 // bytes the writer took from pending and is sending
 	kick       chan struct{}
 	softSince  time.Time // when the pending buffer first passed the soft limit
 	writerDone chan struct{}
 }
 
-// Reply modes (CLIENT REPLY).
+// Reply mode flags (CLIENT REPLY), Redis's CLIENT_REPLY_OFF,
+// CLIENT_REPLY_SKIP and CLIENT_REPLY_SKIP_NEXT. What a command writes while
+// ReplyOff or ReplySkip is set when it ends is dropped; after every command
+// ReplySkip is cleared and ReplySkipNext turns into ReplySkip.
 const (
-	ReplyOn = iota
-	ReplyOff
-	ReplySkip     // suppress the next command's reply
-	ReplySkipThis // suppress the reply of the current command
+	ReplyOff      = 1 << iota // CLIENT REPLY OFF
+	ReplySkip                 // drop the reply of the current command
+	ReplySkipNext             // CLIENT REPLY SKIP: drop the next command's reply
+)
+
+// Flags shown in CLIENT LIST that the command layer sets (SetInfoFlag).
+const (
+	FlagMonitor uint32 = 1 << iota // O: a MONITOR client
+	FlagNoEvict                    // e: CLIENT NO-EVICT ON
+	FlagNoTouch                    // T: CLIENT NO-TOUCH ON (Redis 7.2)
 )
 
 // DB is the selected database.
@@ -122,21 +141,94 @@ func (c *Client) LocalAddr() string { return c.laddr }
 // Server is the server the client belongs to.
 func (c *Client) Server() *Server { return c.srv }
 
-// ReplyMode is the CLIENT REPLY state.
+// ReplyMode is the CLIENT REPLY state: Reply* flags.
 func (c *Client) ReplyMode() int { return int(c.replyMode.Load()) }
 
 // SetReplyMode sets the CLIENT REPLY state.
 func (c *Client) SetReplyMode(m int) { c.replyMode.Store(int32(m)) }
 
+// SetProto switches the protocol of the client's replies and pushes (HELLO,
+// RESET). Call it from the client's goroutine.
+func (c *Client) SetProto(p int) {
+	c.outMu.Lock()
+	c.W.Proto = p
+	c.outMu.Unlock()
+	c.statProto.Store(int32(p))
+}
+
+// publishStats records the sizes CLIENT LIST shows. It runs on the client's
+// goroutine before each command.
+func (c *Client) publishStats() {
+	c.statQbuf.Store(int64(c.rd.Buffered()))
+	c.statRbuf.Store(int64(c.rd.BufferCap()))
+	c.statObuf.Store(int64(cap(c.W.B)))
+	c.statProto.Store(int32(c.W.Proto))
+}
+
+// SetInfoFlag sets or clears one of the Flag* bits. Safe for concurrent use.
+func (c *Client) SetInfoFlag(f uint32, on bool) {
+	for {
+		old := c.infoFlags.Load()
+		n := old &^ f
+		if on {
+			n |= f
+		}
+		if c.infoFlags.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// HasInfoFlag reports whether a Flag* bit is set. Safe for concurrent use.
+func (c *Client) HasInfoFlag(f uint32) bool { return c.infoFlags.Load()&f != 0 }
+
+// IsPubSub reports whether the client has subscriptions (CLIENT LIST flag P,
+// client type "pubsub"). Safe for concurrent use.
+func (c *Client) IsPubSub() bool {
+	c.info.Lock()
+	defer c.info.Unlock()
+	return c.subs[0]+c.subs[1]+c.subs[2] > 0
+}
+
+// SetUnblock is called by a blocking command when the client starts to wait
+// (fn wakes it: with an error reply when withError is set, else as if it had
+// timed out, and reports whether it did) and with nil when it stops waiting.
+// While it is set the client counts as blocked (CLIENT LIST flag b).
+func (c *Client) SetUnblock(fn func(withError bool) bool) {
+	c.unblockMu.Lock()
+	c.unblock = fn
+	c.unblockMu.Unlock()
+}
+
+// Unblock wakes the client if it is blocked (CLIENT UNBLOCK) and reports
+// whether it was. Safe for concurrent use.
+func (c *Client) Unblock(withError bool) bool {
+	c.unblockMu.Lock()
+	fn := c.unblock
+	c.unblockMu.Unlock()
+	return fn != nil && fn(withError)
+}
+
+func (c *Client) isBlocked() bool {
+	c.unblockMu.Lock()
+	defer c.unblockMu.Unlock()
+	return c.unblock != nil
+}
+
 // CloseAfterReply makes the server close the connection once the replies
 // written so far are sent (QUIT, protocol errors, CLIENT KILL of itself).
 func (c *Client) CloseAfterReply() { c.closing.Store(true) }
 
-// Kill closes the connection from another goroutine. Safe for concurrent use.
+// Kill closes the connection from another goroutine. The client leaves the
+// server's client list at once, as a freed client does in Redis; its
+// goroutine ends soon after. Safe for concurrent use.
 func (c *Client) Kill() {
 	if c.killed.CompareAndSwap(false, true) {
 		c.closing.Store(true)
 		_ = c.conn.Close()
+		c.srv.mu.Lock()
+		delete(c.srv.clients, c.ID)
+		c.srv.mu.Unlock()
 	}
 }
 
@@ -149,16 +241,19 @@ func (c *Client) IsAsync() bool {
 }
 
 // StartAsync switches the client to asynchronous output. Replies already in
-// W are queued first, so order is kept. Call it from the client's goroutine.
+// W are queued first, so order is kept; on a client that is already async it
+// only does that. Call it from the client's goroutine before pushing.
 func (c *Client) StartAsync() {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
+	c.pending = append(c.pending, c.W.B...)
+	c.W.B = c.W.B[:0]
 	if c.async {
+		// Already async: what the command wrote so far still goes before
+		// the pushes that follow (SUBSCRIBE after PING in one EXEC).
 		return
 	}
 	c.async = true
-	c.pending = append(c.pending, c.W.B...)
-	c.W.B = c.W.B[:0]
 	c.kick = make(chan struct{}, 1)
 	c.writerDone = make(chan struct{})
 	go c.writeLoop()
@@ -177,7 +272,7 @@ func (c *Client) Push(fn func(w *resp.Writer)) bool {
 	w := resp.Writer{B: c.pending, Proto: c.W.Proto}
 	fn(&w)
 	c.pending = w.B
-	over := c.overLimitLocked(ClassPubSub)
+	over := c.overLimitLocked(c.outputClass())
 	c.outMu.Unlock()
 	if over {
 		c.srv.logf("client id=%d addr=%s closed for overcoming of output buffer limits", c.ID, c.addr)
@@ -195,13 +290,26 @@ func (c *Client) Push(fn func(w *resp.Writer)) bool {
 // through Push (which passes it to fn).
 func (c *Client) Proto() int { return c.W.Proto }
 
+// outputClass is the client-output-buffer-limit class of an async client:
+// pubsub while it has subscriptions, otherwise normal (a MONITOR client is
+// a normal client in Redis).
+func (c *Client) outputClass() int {
+	if c.IsPubSub() {
+		return ClassPubSub
+	}
+	return ClassNormal
+}
+
+// overLimitLocked is Redis's checkClientOutputBufferLimits: the output not
+// yet sent (queued, and being written) has reached the hard limit, or has
+// stayed at or above the soft limit for longer than its seconds.
 func (c *Client) overLimitLocked(class int) bool {
 	hard, soft, secs := c.srv.settings.OutputBufferLimit(class)
-	n := int64(len(c.pending))
-	if hard > 0 && n > hard {
+	n := int64(len(c.pending)) + c.inflight
+	if hard > 0 && n >= hard {
 		return true
 	}
-	if soft > 0 && n > soft {
+	if soft > 0 && n >= soft {
 		if c.softSince.IsZero() {
 			c.softSince = time.Now()
 		} else if time.Since(c.softSince) > time.Duration(secs)*time.Second {
@@ -220,11 +328,17 @@ func (c *Client) writeLoop() {
 	for range c.kick {
 		c.outMu.Lock()
 		buf, c.pending = c.pending, buf[:0]
+		c.inflight = int64(len(buf))
 		c.outMu.Unlock()
 		if len(buf) == 0 {
 			continue
 		}
-		if _, err := c.conn.Write(buf); err != nil {
+		n, err := c.conn.Write(buf)
+		c.srv.NetOutputBytes.Add(int64(n))
+		c.outMu.Lock()
+		c.inflight = 0
+		c.outMu.Unlock()
+		if err != nil {
 			c.Kill()
 			return
 		}
@@ -243,10 +357,30 @@ func (c *Client) Info(now time.Time) string {
 	if p := c.lastCmd.Load(); p != nil {
 		cmd = *p
 	}
-	flags := flag
-	if flags == "" {
-		flags = "N"
+	// Flag letters in the order of Redis's getClientInfoString.
+	bits := c.infoFlags.Load()
+	var fb [16]byte
+	f := fb[:0]
+	if bits&FlagMonitor != 0 {
+		f = append(f, 'O')
 	}
+	if subs[0]+subs[1]+subs[2] > 0 {
+		f = append(f, 'P')
+	}
+	f = append(f, flag...)
+	if c.isBlocked() {
+		f = append(f, 'b')
+	}
+	if bits&FlagNoEvict != 0 {
+		f = append(f, 'e')
+	}
+	if bits&FlagNoTouch != 0 {
+		f = append(f, 'T')
+	}
+	if len(f) == 0 {
+		f = append(f, 'N')
+	}
+	flags := string(f)
 	multi := -1
 	if strings.Contains(flag, "x") {
 		multi = 0
@@ -258,7 +392,7 @@ func (c *Client) Info(now time.Time) string {
 	} else {
 		idle = age
 	}
-	qbuf := c.rd.Buffered()
+	qbuf, rbuf := c.statQbuf.Load(), c.statRbuf.Load()
 	var b strings.Builder
 	b.Grow(256)
 	field := func(k, v string) {
@@ -284,20 +418,20 @@ func (c *Client) Info(now time.Time) string {
 	field("ssub", itoa(int64(subs[2])))
 	field("multi", itoa(int64(multi)))
 	field("qbuf", itoa(int64(qbuf)))
-	field("qbuf-free", itoa(int64(c.rd.BufferCap()-qbuf)))
+	field("qbuf-free", itoa(rbuf-qbuf))
 	field("argv-mem", "0")
 	field("multi-mem", "0")
-	field("rbs", itoa(int64(c.rd.BufferCap())))
-	field("rbp", itoa(int64(c.rd.BufferCap())))
+	field("rbs", itoa(rbuf))
+	field("rbp", itoa(rbuf))
 	field("obl", "0")
 	field("oll", "0")
 	field("omem", "0")
-	field("tot-mem", itoa(int64(c.rd.BufferCap())+int64(cap(c.W.B))))
+	field("tot-mem", itoa(rbuf+c.statObuf.Load()))
 	field("events", "r")
 	field("cmd", cmd)
 	field("user", "default")
 	field("redir", "-1")
-	field("resp", itoa(int64(c.W.Proto)))
+	field("resp", itoa(int64(c.statProto.Load())))
 	field("lib-name", lib[0])
 	field("lib-ver", lib[1])
 	return b.String()

@@ -193,6 +193,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	c.W.Proto = 2
 	c.W.B = make([]byte, 0, 1024)
 	c.Authenticated = !s.settings.PasswordRequired()
+	c.publishStats()
 	return c
 }
 
@@ -224,8 +225,18 @@ func (s *Server) serve(c *Client) {
 		if err != nil {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
-				c.W.Error(pe.Msg)
 				s.log.Debug("protocol error", "client", c.addr, "err", pe.Msg)
+				if c.replyMode.Load()&(ReplyOff|ReplySkip) != 0 {
+					// Redis closes the client once the error reply is
+					// written; under CLIENT REPLY OFF/SKIP the reply is
+					// dropped, so the connection stays open and its input
+					// is ignored until the client goes away.
+					if s.flush(c) {
+						s.discardInput(c)
+					}
+					return
+				}
+				c.W.Error(pe.Msg)
 			}
 			s.flush(c)
 			return
@@ -254,23 +265,21 @@ func (s *Server) run(c *Client, args [][]byte) (ok bool) {
 		}
 	}()
 	mark := len(c.W.B)
-	mode := c.replyMode.Load()
+	c.publishStats()
 	s.handler.Serve(c, args)
-	switch mode {
-	case ReplyOff, ReplySkipThis:
-		if c.replyMode.Load() == mode {
+	if m := c.replyMode.Load(); m != 0 {
+		// CLIENT REPLY, as Redis's prepareClientToWrite and resetClient:
+		// a reply written while OFF or SKIP is set is dropped (a command
+		// that changes the mode writes its reply after the change), then
+		// SKIP ends and SKIP_NEXT becomes SKIP.
+		if m&(ReplyOff|ReplySkip) != 0 && mark <= len(c.W.B) {
 			c.W.B = c.W.B[:mark]
 		}
-		if mode == ReplySkipThis && c.replyMode.Load() == ReplySkipThis {
-			c.replyMode.Store(ReplyOn)
+		n := m &^ ReplySkip
+		if n&ReplySkipNext != 0 {
+			n = n&^ReplySkipNext | ReplySkip
 		}
-	case ReplySkip:
-		// CLIENT REPLY SKIP itself replies nothing; the next command is
-		// then skipped.
-		if c.replyMode.Load() == ReplySkip {
-			c.W.B = c.W.B[:mark]
-			c.replyMode.Store(ReplySkipThis)
-		}
+		c.replyMode.Store(n)
 	}
 	if c.async {
 		c.outMu.Lock()
@@ -291,6 +300,14 @@ func (s *Server) flush(c *Client) bool {
 		s.BeforeFlush(c)
 	}
 	if c.async {
+		if len(c.W.B) > 0 {
+			// Replies written outside run (a protocol error) join the
+			// asynchronous output in order.
+			c.outMu.Lock()
+			c.pending = append(c.pending, c.W.B...)
+			c.outMu.Unlock()
+			c.W.B = c.W.B[:0]
+		}
 		select {
 		case c.kick <- struct{}{}:
 		default:
@@ -308,6 +325,24 @@ func (s *Server) flush(c *Client) bool {
 		c.W.B = c.W.B[:0]
 	}
 	return err == nil
+}
+
+// discardInput reads and drops the client's input until the connection ends
+// (or is killed, or idles past the timeout).
+func (s *Server) discardInput(c *Client) {
+	buf := make([]byte, 16*1024)
+	for !c.killed.Load() {
+		if t := s.settings.IdleTimeout(); t > 0 {
+			_ = c.conn.SetReadDeadline(time.Now().Add(t))
+		} else {
+			_ = c.conn.SetReadDeadline(time.Time{})
+		}
+		n, err := c.conn.Read(buf)
+		s.NetInputBytes.Add(int64(n))
+		if err != nil {
+			return
+		}
+	}
 }
 
 // fill reads more input, applying the idle timeout and the read limits.

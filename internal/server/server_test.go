@@ -253,6 +253,7 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	// pending buffer only grows. Push must never block, and must drop the
 	// client once it passes the pubsub limit.
 	cl.StartAsync()
+	cl.SetSubscriptions(1, 0, 0) // a subscriber: the pubsub class limit applies
 	payload := make([]byte, 1024)
 	dropped := false
 	start := time.Now()
