@@ -169,7 +169,7 @@ func cmdHello(x *Ctx) {
 		}
 	}
 	if !x.C.Authenticated {
-		x.Error(msgHelloNoAuthRedis)
+		x.Error(msgHelloNoAuth)
 		return
 	}
 	if ver != 0 {

@@ -71,7 +71,7 @@ type Keyspace struct {
 type shard struct {
 	mu      sync.Mutex
 	dbs     []shardDB
-	watched map[watchKey][]*WatchSet
+	watched map[watchKey][]*watcher
 	rng     *rand.Rand
 	_       [40]byte // keeps hot shard mutexes on separate cache lines
 }

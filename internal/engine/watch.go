@@ -9,14 +9,19 @@ type watchKey struct {
 
 // WatchSet is one client's WATCHed keys. Dirty is set by any change to a
 // watched key; EXEC then fails.
+//
+// The list of keys belongs to the client's goroutine. What other goroutines
+// touch (the registration and its expired flag) lives in the watched key's
+// shard, under that shard's lock.
 type WatchSet struct {
 	Dirty atomic.Bool
-	keys  []watched
+	keys  []watchKey
 }
 
-type watched struct {
-	db  int
-	key string
+// watcher is one WatchSet's registration on one key, kept in the key's
+// shard.
+type watcher struct {
+	set *WatchSet
 	// expired records that the key was already logically expired at WATCH
 	// time, so its later deletion is not a change (Redis's wk->expired).
 	expired bool
@@ -42,13 +47,12 @@ func (tx *Tx) Watch(w *WatchSet, db int, key []byte) {
 	}
 	s, h := tx.shardFor(key)
 	e := s.dbs[db].keys.find(key, h)
-	exp := e != nil && e.expired(tx.Now)
 	wk := watchKey{db, string(key)}
 	if s.watched == nil {
-		s.watched = make(map[watchKey][]*WatchSet)
+		s.watched = make(map[watchKey][]*watcher)
 	}
-	s.watched[wk] = append(s.watched[wk], w)
-	w.keys = append(w.keys, watched{db: db, key: wk.key, expired: exp})
+	s.watched[wk] = append(s.watched[wk], &watcher{set: w, expired: e != nil && e.expired(tx.Now)})
+	w.keys = append(w.keys, wk)
 }
 
 // Unwatch forgets every key of w and clears Dirty. It locks the shards
@@ -75,21 +79,18 @@ func (tx *Tx) UnwatchLocked(w *WatchSet) {
 	w.Dirty.Store(false)
 }
 
-func (s *shard) unwatch(w *WatchSet, k watched) {
-	{
-		wk := watchKey{k.db, k.key}
-		list := s.watched[wk]
-		for i, x := range list {
-			if x == w {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
+func (s *shard) unwatch(w *WatchSet, wk watchKey) {
+	list := s.watched[wk]
+	for i, x := range list {
+		if x.set == w {
+			list = append(list[:i], list[i+1:]...)
+			break
 		}
-		if len(list) == 0 {
-			delete(s.watched, wk)
-		} else {
-			s.watched[wk] = list
-		}
+	}
+	if len(list) == 0 {
+		delete(s.watched, wk)
+	} else {
+		s.watched[wk] = list
 	}
 }
 
@@ -98,14 +99,15 @@ func (s *shard) unwatch(w *WatchSet, k watched) {
 // be locked.
 func (tx *Tx) WatchedKeyExpired(w *WatchSet) bool {
 	for _, k := range w.keys {
-		if k.expired {
-			continue
-		}
 		key := []byte(k.key)
 		s, h := tx.shardFor(key)
-		e := s.dbs[k.db].keys.find(key, h)
-		if e != nil && e.expired(tx.Now) {
-			return true
+		for _, x := range s.watched[k] {
+			if x.set != w || x.expired {
+				continue
+			}
+			if e := s.dbs[k.db].keys.find(key, h); e != nil && e.expired(tx.Now) {
+				return true
+			}
 		}
 	}
 	return false
@@ -113,34 +115,26 @@ func (tx *Tx) WatchedKeyExpired(w *WatchSet) bool {
 
 func (tx *Tx) touch(s *shard, db int, key []byte) { touchShard(s, db, key) }
 
-// touchShard marks the watchers of key dirty (Redis's touchWatchedKey).
+// touchShard marks the watchers of key dirty (Redis's touchWatchedKey). The
+// shard must be locked.
 func touchShard(s *shard, db int, key []byte) {
 	if len(s.watched) == 0 {
 		return
 	}
 	list := s.watched[watchKey{db, string(key)}]
-	for _, w := range list {
-		if deletedAfterExpiry(w, s, db, key) {
+	if len(list) == 0 {
+		return
+	}
+	exists := s.dbs[db].keys.find(key, hashKey(key)) != nil
+	for _, x := range list {
+		if x.expired && !exists {
+			// The key was already expired when watched and is now gone:
+			// logically no change. Clear the flag, as Redis does.
+			x.expired = false
 			continue
 		}
-		w.Dirty.Store(true)
+		x.set.Dirty.Store(true)
 	}
-}
-
-// deletedAfterExpiry handles a key that was already expired when watched:
-// its deletion is not a change, and clears the flag.
-func deletedAfterExpiry(w *WatchSet, s *shard, db int, key []byte) bool {
-	for i := range w.keys {
-		k := &w.keys[i]
-		if k.db != db || k.key != string(key) || !k.expired {
-			continue
-		}
-		if s.dbs[db].keys.find(key, hashKey(key)) == nil {
-			k.expired = false
-			return true
-		}
-	}
-	return false
 }
 
 // touchAllWatched marks dirty every watcher of a key that exists in db, or
@@ -162,11 +156,8 @@ func (ks *Keyspace) touchAllWatched(db, other int) {
 			if !exists {
 				continue
 			}
-			for _, w := range list {
-				if deletedAfterExpiry(w, s, db, key) {
-					continue
-				}
-				w.Dirty.Store(true)
+			for _, x := range list {
+				x.set.Dirty.Store(true)
 			}
 		}
 	}
