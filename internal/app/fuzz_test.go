@@ -3,14 +3,17 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/redistest"
 	"github.com/runnel-io/runnel/internal/resp"
 )
@@ -26,6 +29,12 @@ var (
 func fuzzServer() (*App, []string) {
 	fuzzOnce.Do(func() {
 		fuzzSrv = New(nil, nil)
+		// Strings up to the default 512 MB (SETRANGE k 536870911 x) are
+		// legitimate but make iterations slow; the smallest limit keeps
+		// the same code paths.
+		if err := fuzzSrv.Cfg.Set([]string{"proto-max-bulk-len", "1mb"}, config.SetOptions{Local: true}); err != nil {
+			panic(err)
+		}
 		for _, c := range fuzzSrv.Table.All() {
 			switch c.Name {
 			case "shutdown", "monitor", "debug", "subscribe", "psubscribe", "ssubscribe", "quit":
@@ -63,11 +72,18 @@ func FuzzCommands(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A hung server would stall the fuzzer silently: fail loudly,
+		// with every goroutine's stack.
+		watchdog := time.AfterFunc(30*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("FuzzCommands: input %q hung the server\n%s", data, buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		a, names := fuzzServer()
 		client, srv := net.Pipe()
 		go a.Server.ServeConn(srv)
 		defer client.Close()
-		_ = client.SetDeadline(time.Now().Add(10 * time.Second))
+		_ = client.SetDeadline(time.Now().Add(5 * time.Second))
 		var req []byte
 		cmds := 0
 		for _, line := range bytes.Split(data, []byte{'\n'}) {

@@ -688,7 +688,7 @@ func cmdObjectRefcount(x *Ctx) {
 
 // OBJECT HELP (redis.io/commands/object-help)
 func cmdObjectHelp(x *Ctx) {
-	writeHelp70(x, "OBJECT",
+	writeHelp(x, "OBJECT",
 		"ENCODING <key>",
 		"    Return the kind of internal representation used in order to store the value",
 		"    associated with a <key>.",
@@ -756,7 +756,7 @@ func cmdMemoryPurge(x *Ctx) { x.W.OK() }
 
 // MEMORY HELP (redis.io/commands/memory-help)
 func cmdMemoryHelp(x *Ctx) {
-	writeHelp70(x, "MEMORY",
+	writeHelp(x, "MEMORY",
 		"DOCTOR",
 		"    Return memory problems reports.",
 		"MALLOC-STATS",
@@ -769,17 +769,4 @@ func cmdMemoryHelp(x *Ctx) {
 		"    Return memory in bytes used by <key> and its value. Nested values are",
 		"    sampled up to <count> times (default: 5, 0 means sample all).",
 	)
-}
-
-// writeHelp70 writes a HELP reply as Redis 7.0's addReplyHelp does, whose
-// footer says "Prints this help." (writeHelp in cmd_pubsub.go says "Print";
-// once that is fixed the two can merge).
-func writeHelp70(x *Ctx, name string, lines ...string) {
-	x.W.Array(len(lines) + 3)
-	x.W.Simple(name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		x.W.Simple(l)
-	}
-	x.W.Simple("HELP")
-	x.W.Simple("    Prints this help.")
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/runnel-io/runnel/internal/redistest"
 )
 
 // Parameters whose CONFIG GET value legitimately differs between Runnel
@@ -30,9 +32,9 @@ func maxclientsComparable() bool {
 	return syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur >= 10000+32
 }
 
-func redisConfigAll(t *testing.T, rc *respConn) map[string]string {
+func redisConfigAll(t *testing.T, rc *redistest.SimpleConn) map[string]string {
 	t.Helper()
-	v, err := rc.do("CONFIG", "GET", "*")
+	v, err := rc.Do("CONFIG", "GET", "*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +46,7 @@ func redisConfigAll(t *testing.T, rc *respConn) map[string]string {
 	return m
 }
 
-func compareAll(t *testing.T, rc *respConn, c *Config, ctx string) {
+func compareAll(t *testing.T, rc *redistest.SimpleConn, c *Config, ctx string) {
 	t.Helper()
 	want := redisConfigAll(t, rc)
 	got := map[string]string{}
@@ -73,13 +75,13 @@ func compareAll(t *testing.T, rc *respConn, c *Config, ctx string) {
 }
 
 func TestDifferentialDefaults(t *testing.T) {
-	rc := startRedis(t)
+	rc := redistest.StartSimple(t)
 	compareAll(t, rc, New(), "defaults")
 	// Hidden parameters are not in "*" but must answer exact lookups.
 	c := New()
 	for _, name := range []string{"use-exit-on-panic", "lua-enable-deprecated-api", "rdb-key-save-delay",
 		"key-load-delay", "watchdog-period", "loading-process-events-interval-bytes"} {
-		v, err := rc.do("CONFIG", "GET", name)
+		v, err := rc.Do("CONFIG", "GET", name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,16 +242,16 @@ var setCases = [][]string{
 }
 
 func TestDifferentialSet(t *testing.T) {
-	rc := startRedis(t)
+	rc := redistest.StartSimple(t)
 	c := New()
 	c.ForceSet("save", "")
 	for _, args := range setCases {
-		v, err := rc.do(append([]string{"CONFIG", "SET"}, args...)...)
+		v, err := rc.Do(append([]string{"CONFIG", "SET"}, args...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := "OK"
-		if e, ok := v.(respError); ok {
+		if e, ok := v.(redistest.SimpleError); ok {
 			want = string(e)
 		}
 		got := "OK"
@@ -268,7 +270,7 @@ func TestDifferentialSet(t *testing.T) {
 }
 
 func TestDifferentialGetPatterns(t *testing.T) {
-	rc := startRedis(t)
+	rc := redistest.StartSimple(t)
 	c := New()
 	for _, pats := range [][]string{
 		{"maxclients"}, {"MAXCLIENTS"}, {"maxclients", "MAXCLIENTS"}, {"maxclients", "maxclient*"},
@@ -276,7 +278,7 @@ func TestDifferentialGetPatterns(t *testing.T) {
 		{"use-exit-on-panic"}, {"nonexist"}, {"*max*", "maxmemory", "MAX*"}, {"[a-c]*", "?z*"},
 		{"hash-max-ziplist-*"}, {"list-max-*", "LIST-MAX-ZIPLIST-SIZE"},
 	} {
-		v, err := rc.do(append([]string{"CONFIG", "GET"}, pats...)...)
+		v, err := rc.Do(append([]string{"CONFIG", "GET"}, pats...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +334,7 @@ client-output-buffer-limit pubsub 32mb 8mb 60
 	start := strings.Replace(conf, "unknown-directive 1 2\n", "", 1)
 	os.WriteFile(redisFile, []byte(start), 0o644)
 	os.WriteFile(ourFile, []byte(start), 0o644)
-	rc := startRedis(t, redisFile)
+	rc := redistest.StartSimple(t, redisFile)
 	c := New()
 	if err := c.ParseArgs([]string{ourFile}); err != nil {
 		t.Fatal(err)
@@ -343,7 +345,7 @@ client-output-buffer-limit pubsub 32mb 8mb 60
 		{"requirepass", "sec\"ret\n"}, {"notify-keyspace-events", "KEA"}, {"save", "60 100 300 10"},
 		{"client-output-buffer-limit", "normal 1mb 1mb 0"}, {"maxmemory-clients", "10%"},
 		{"latency-tracking-info-percentiles", "50 99.5"}, {"loglevel", "warning"}} {
-		if v, err := rc.do(append([]string{"CONFIG", "SET"}, args...)...); err != nil || v != "OK" {
+		if v, err := rc.Do(append([]string{"CONFIG", "SET"}, args...)...); err != nil || v != "OK" {
 			t.Fatalf("redis CONFIG SET %q: %v %v", args, v, err)
 		}
 		if err := c.Set(args, SetOptions{}); err != nil {
@@ -351,8 +353,8 @@ client-output-buffer-limit pubsub 32mb 8mb 60
 		}
 	}
 	// Authenticate again: requirepass was just set on the test server.
-	rc.do("AUTH", "sec\"ret\n")
-	if v, err := rc.do("CONFIG", "REWRITE"); err != nil || v != "OK" {
+	rc.Do("AUTH", "sec\"ret\n")
+	if v, err := rc.Do("CONFIG", "REWRITE"); err != nil || v != "OK" {
 		t.Fatalf("redis CONFIG REWRITE: %v %v", v, err)
 	}
 	if err := c.Rewrite(""); err != nil {

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runnel-io/runnel/internal/pubsub"
 	"github.com/runnel-io/runnel/internal/redistest"
 )
 
@@ -985,93 +984,13 @@ func TestKeyspaceWatch(t *testing.T) {
 	})
 }
 
-// ksEvents compares the keyspace events two servers publish.
-type ksEvents struct {
-	t   *testing.T
-	sub *redistest.Pair
-}
-
-const ksMarker = "ks-events-marker"
-
-// ksSetEvents sets notify-keyspace-events on both servers.
-func ksSetEvents(t *testing.T, s *servers, p *redistest.Pair, flags string) {
-	t.Helper()
-	if v := p.Redis.Do("CONFIG", "SET", "notify-keyspace-events", flags); string(v) != "+OK\r\n" {
-		t.Fatalf("redis CONFIG SET notify-keyspace-events: %q", v)
-	}
-	if v := p.Runnel.Do("CONFIG", "SET", "notify-keyspace-events", flags); string(v) != "+OK\r\n" {
-		// TODO: drop this fallback once CONFIG SET is everywhere; it
-		// sets the flags directly when Runnel has no CONFIG SET.
-		f, ok := pubsub.ParseFlags(flags)
-		if !ok {
-			t.Fatalf("bad flags %q", flags)
-		}
-		s.runnel.Env.PubSub.Flags.Store(uint32(f))
-	}
-}
-
-// ksWatchEvents enables keyspace events (flags) and subscribes a new
-// connection pair to all of them.
-func ksWatchEvents(t *testing.T, s *servers, p *redistest.Pair, proto int, flags string) *ksEvents {
-	t.Helper()
-	ksSetEvents(t, s, p, flags)
-	sub := redistest.NewPair(t, s.addr, s.redis.Addr(), proto)
-	t.Cleanup(sub.Close)
-	sub.Do("PSUBSCRIBE", "__key*__:*")
-	sub.Do("SUBSCRIBE", ksMarker)
-	return &ksEvents{t: t, sub: sub}
-}
-
-// do runs a command on p and requires both servers to publish the same
-// events, in the same order, before a marker message.
-func (e *ksEvents) do(p *redistest.Pair, args ...string) {
-	e.t.Helper()
-	p.Do(args...)
-	e.check(p, redistest.FormatCommand(args))
-}
-
-// check publishes the marker and compares the events received before it.
-func (e *ksEvents) check(p *redistest.Pair, what string) {
-	e.t.Helper()
-	p.Do("PUBLISH", ksMarker, "done")
-	r, s := e.collect(e.sub.Runnel), e.collect(e.sub.Redis)
-	if !slices.Equal(r, s) {
-		e.t.Errorf("events after %s differ:\nrunnel: %s\nredis:  %s", what, strings.Join(r, " "), strings.Join(s, " "))
-	}
-}
-
-// collect reads the events published before the marker, as
-// "channel=message" strings (the raw reply for anything unexpected).
-func (e *ksEvents) collect(c *redistest.Conn) []string {
-	e.t.Helper()
-	var out []string
-	for {
-		raw, ok := c.ReadReplyTimeout(5 * time.Second)
-		if !ok {
-			e.t.Fatalf("no marker message within 5s; got %q", out)
-		}
-		v, err := redistest.Parse(raw)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		switch {
-		case len(v.Elems) == 3 && v.Elems[0].Str == "message" && v.Elems[1].Str == ksMarker:
-			return out
-		case len(v.Elems) == 4 && v.Elems[0].Str == "pmessage":
-			out = append(out, strconv.Quote(v.Elems[2].Str+"="+v.Elems[3].Str))
-		default:
-			out = append(out, strconv.Quote(string(raw)))
-		}
-	}
-}
-
 func TestKeyspaceNotifications(t *testing.T) {
 	s := startServers(t)
 	for _, proto := range []int{2, 3} {
 		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
 			p := s.pair(t, proto)
 			defer p.Close()
-			ev := ksWatchEvents(t, s, p, proto, "KEA")
+			ev := watchEvents(t, s, p, proto, "KEA")
 			for _, c := range [][]string{
 				{"SET", "k", "v"}, {"SET", "k", "v2"}, {"DEL", "k"}, {"DEL", "k", "nokey"}, {"UNLINK", "k"},
 				{"SET", "a", "1"}, {"SET", "b", "2"}, {"DEL", "a", "b", "a"}, {"UNLINK", "nokey"},
@@ -1102,7 +1021,7 @@ func TestKeyspaceNotifications(t *testing.T) {
 			// and so between which markers "expired" comes, is timing.)
 
 			// with "new" (n) and "keymiss" (m) events too
-			ksSetEvents(t, s, p, "KEAnm")
+			setEvents(t, s, p, "KEAnm")
 			for _, c := range [][]string{
 				{"SET", "n1", "v"}, {"SET", "n1", "v"}, {"RENAME", "n1", "n2"}, {"SET", "n3", "v"},
 				{"RENAME", "n2", "n3"}, {"COPY", "n3", "n4"}, {"COPY", "n3", "n4", "REPLACE"},

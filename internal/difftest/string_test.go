@@ -771,71 +771,13 @@ func TestStringProtoMaxBulkLen(t *testing.T) {
 	})
 }
 
-// strEvents compares the keyspace events two servers publish.
-type strEvents struct {
-	t   *testing.T
-	sub *redistest.Pair
-}
-
-const strMarker = "str-events-marker"
-
-// strWatchEvents enables keyspace events (flags) through p and subscribes a
-// new connection pair to all of them.
-func strWatchEvents(t *testing.T, s *servers, p *redistest.Pair, proto int, flags string) *strEvents {
-	t.Helper()
-	p.Do("CONFIG", "SET", "notify-keyspace-events", flags)
-	sub := redistest.NewPair(t, s.addr, s.redis.Addr(), proto)
-	t.Cleanup(sub.Close)
-	sub.Do("PSUBSCRIBE", "__key*__:*")
-	sub.Do("SUBSCRIBE", strMarker)
-	return &strEvents{t: t, sub: sub}
-}
-
-// do runs a command on p and requires both servers to publish the same
-// events, in the same order, before a marker message.
-func (e *strEvents) do(p *redistest.Pair, args ...string) {
-	e.t.Helper()
-	p.Do(args...)
-	p.Do("PUBLISH", strMarker, "done")
-	r, s := e.collect(e.sub.Runnel), e.collect(e.sub.Redis)
-	if !slices.Equal(r, s) {
-		e.t.Errorf("events after %s differ:\nrunnel: %s\nredis:  %s", redistest.FormatCommand(args),
-			strings.Join(r, " "), strings.Join(s, " "))
-	}
-}
-
-// collect reads the events published before the marker, as
-// "channel=message" strings.
-func (e *strEvents) collect(c *redistest.Conn) []string {
-	e.t.Helper()
-	var out []string
-	for {
-		raw, ok := c.ReadReplyTimeout(5 * time.Second)
-		if !ok {
-			e.t.Fatalf("no marker message within 5s; got %q", out)
-		}
-		v, err := redistest.Parse(raw)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		switch {
-		case len(v.Elems) == 3 && v.Elems[0].Str == "message" && v.Elems[1].Str == strMarker:
-			return out
-		case len(v.Elems) == 4 && v.Elems[0].Str == "pmessage":
-			out = append(out, strconv.Quote(v.Elems[2].Str+"="+v.Elems[3].Str))
-		default:
-			out = append(out, strconv.Quote(string(raw)))
-		}
-	}
-}
-
 func TestStringKeyspaceEvents(t *testing.T) {
 	s := startServers(t)
 	for _, proto := range []int{2, 3} {
 		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
 			p := s.pair(t, proto)
 			defer p.Close()
-			ev := strWatchEvents(t, s, p, proto, "KEA")
+			ev := watchEvents(t, s, p, proto, "KEA")
 			defer p.Do("CONFIG", "SET", "notify-keyspace-events", "")
 			for _, c := range [][]string{
 				{"SET", "k", "v"}, {"SET", "k", "v", "EX", "100"}, {"SET", "k", "v", "NX"}, {"SET", "k", "v2", "XX", "GET"},

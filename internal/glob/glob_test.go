@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/runnel-io/runnel/internal/redistest"
 )
 
 type tcase struct {
@@ -130,7 +132,7 @@ func FuzzMatch(f *testing.F) {
 // every pattern/key pair it can. KEYS "*" is special-cased by Redis (it
 // skips the matcher and so also returns the empty key), so it is left out.
 func TestDifferentialKeys(t *testing.T) {
-	rc := startRedis(t)
+	rc := redistest.StartSimple(t)
 	keySet := map[string]bool{}
 	var patterns []string
 	for _, c := range cases {
@@ -147,7 +149,7 @@ func TestDifferentialKeys(t *testing.T) {
 	patterns = append(patterns, "?", "??", "[a-c]*", "[^a]", "[!a]", "[a-c", "[a-", "[-]", "[\\", "[\\a]",
 		"\\[a]", "[[]", "[a\\-c]", "f*:*", "f?o:*:?", "*\\", "[\x00-a]", "[^\x80-\xff]", "*\xff", "h\xc3*")
 	for k := range keySet {
-		if v, err := rc.do("SET", k, "1"); err != nil || v != "OK" {
+		if v, err := rc.Do("SET", k, "1"); err != nil || v != "OK" {
 			t.Fatalf("SET %q: %v %v", k, v, err)
 		}
 	}
@@ -155,7 +157,7 @@ func TestDifferentialKeys(t *testing.T) {
 		if p == "*" {
 			continue
 		}
-		v, err := rc.do("KEYS", p)
+		v, err := rc.Do("KEYS", p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,8 +182,8 @@ func TestDifferentialKeys(t *testing.T) {
 // TestDifferentialNocase uses CONFIG GET, which matches with nocase=1,
 // against the parameter names Redis itself reports.
 func TestDifferentialNocase(t *testing.T) {
-	rc := startRedis(t)
-	v, err := rc.do("CONFIG", "GET", "*")
+	rc := redistest.StartSimple(t)
+	v, err := rc.Do("CONFIG", "GET", "*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +193,7 @@ func TestDifferentialNocase(t *testing.T) {
 		names = append(names, all[i].(string))
 	}
 	for _, p := range []string{"MAX*", "*-MAX-*", "[A-C]*", "[^a-z]*", "?Z*", "*[Ll][Ii][Ss][Tt]*", "TLS-*-FILE", "[b-A]*"} {
-		v, err := rc.do("CONFIG", "GET", p)
+		v, err := rc.Do("CONFIG", "GET", p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,8 @@
-package glob
+package redistest
 
-// A tiny RESP2 client and redis-server launcher for the differential test.
-// It is duplicated (not shared) with internal/config on purpose: test
-// helpers cannot be imported across packages without a non-test package,
-// and these two packages must not depend on the rest of runnel.
+// SimpleConn is a tiny RESP2 client whose replies are plain Go values
+// (string, int64, nil, []any, SimpleError), for tests that check values
+// rather than bytes (the config and glob differential tests).
 
 import (
 	"bufio"
@@ -18,16 +17,16 @@ import (
 	"time"
 )
 
-type respError string
+type SimpleError string
 
-func (e respError) Error() string { return string(e) }
+func (e SimpleError) Error() string { return string(e) }
 
-type respConn struct {
+type SimpleConn struct {
 	c net.Conn
 	r *bufio.Reader
 }
 
-func (rc *respConn) do(args ...string) (any, error) {
+func (rc *SimpleConn) Do(args ...string) (any, error) {
 	buf := fmt.Appendf(nil, "*%d\r\n", len(args))
 	for _, a := range args {
 		buf = fmt.Appendf(buf, "$%d\r\n%s\r\n", len(a), a)
@@ -39,7 +38,7 @@ func (rc *respConn) do(args ...string) (any, error) {
 	return rc.read()
 }
 
-func (rc *respConn) read() (any, error) {
+func (rc *SimpleConn) read() (any, error) {
 	line, err := rc.r.ReadString('\n')
 	if err != nil {
 		return nil, err
@@ -52,7 +51,7 @@ func (rc *respConn) read() (any, error) {
 	case '+':
 		return body, nil
 	case '-':
-		return respError(body), nil
+		return SimpleError(body), nil
 	case ':':
 		return strconv.ParseInt(body, 10, 64)
 	case '$':
@@ -81,9 +80,10 @@ func (rc *respConn) read() (any, error) {
 	return nil, fmt.Errorf("unexpected RESP type %q", line[0])
 }
 
-// startRedis launches a throwaway redis-server on a free loopback port. It
-// skips the test when redis-server is missing unless RUNNEL_REQUIRE_REDIS=1.
-func startRedis(t *testing.T) *respConn {
+// StartSimple launches a throwaway redis-server on a free loopback port,
+// optionally from a config file. It skips the test when redis-server is
+// missing unless RUNNEL_REQUIRE_REDIS=1.
+func StartSimple(t testing.TB, conf ...string) *SimpleConn {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -98,8 +98,12 @@ func startRedis(t *testing.T) *respConn {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--logfile", "")
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--logfile", ""}
+	if len(conf) > 0 { // the file provides everything but the port
+		args = append(conf, "--port", strconv.Itoa(port))
+	}
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +116,9 @@ func startRedis(t *testing.T) *respConn {
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
-			rc := &respConn{c: c, r: bufio.NewReader(c)}
+			rc := &SimpleConn{c: c, r: bufio.NewReader(c)}
 			t.Cleanup(func() { c.Close() })
-			if v, err := rc.do("PING"); err == nil && v == "PONG" {
+			if v, err := rc.Do("PING"); err == nil && v == "PONG" {
 				return rc
 			}
 			c.Close()
