@@ -164,13 +164,13 @@ func (t *Table) cmdExec(x *Ctx) {
 	global := false
 	keys := s.keys[:0]
 	for _, q := range m.cmds {
-		if q.cmd.Flags&NoKeyspace != 0 {
-			continue
-		}
 		if q.cmd.Flags&Global != 0 {
 			global = true
 		}
-		keys = q.cmd.keys(keys, q.args)
+		if q.cmd.Flags&NoKeyspace == 0 {
+			// (Shard channels are "keys" of NoKeyspace commands.)
+			keys = q.cmd.keys(keys, q.args)
+		}
 	}
 	keys = s.watch.Keys(keys)
 	s.keys = keys

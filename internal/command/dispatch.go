@@ -81,6 +81,7 @@ func (t *Table) Serve(c *server.Client, args [][]byte) {
 		env.Srv.WaitPause(cmd.Flags&(Write|MayReplicate) != 0)
 	}
 	if s.multi != nil && !runsInMulti(cmd) {
+		c.SetLastCommand(&cmd.Name, time.Now()) // CLIENT LIST cmd=, as Redis
 		s.queue(cmd, args)
 		c.W.Simple("QUEUED")
 		return

@@ -288,6 +288,12 @@ var bindOps = &specialOps{
 		v := make([]string, len(args))
 		for i, a := range args {
 			v[i] = cstr(a)
+			// An empty address would make the listener bind every
+			// interface (and cannot be written back by CONFIG REWRITE):
+			// Runnel refuses it, where Redis would accept it.
+			if v[i] == "" || v[i] == "-" || strings.IndexFunc(v[i], func(r rune) bool { return r <= ' ' || r == '"' || r == '\'' || r == 0x7f }) >= 0 {
+				return nil, "Invalid bind address '" + v[i] + "'"
+			}
 		}
 		return v, ""
 	},

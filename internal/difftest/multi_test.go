@@ -178,24 +178,19 @@ func TestMultiWatch(t *testing.T) {
 	s := startServers(t)
 	eachProto(t, s, func(t *testing.T, p *redistest.Pair) {
 		q := secondPair(t, s)
-		run := func(name string, before, during func()) {
+		// scenario runs setup, then a transaction whose EXEC must answer
+		// the same on both servers (an array, or null if a watched key was
+		// touched), then forgets the watched keys.
+		scenario := func(name string, setup func()) {
 			t.Helper()
+			setup()
 			p.Do("SET", "x", name)
 			p.Do("MULTI")
-			if during != nil {
-				during()
-			}
 			p.Do("GET", "x")
 			p.Do("INCR", "n")
 			if !p.Do("EXEC") {
 				t.Errorf("scenario %q", name)
 			}
-			_ = before
-		}
-		scenario := func(name string, setup func()) {
-			t.Helper()
-			setup()
-			run(name, nil, nil)
 			p.Do("UNWATCH")
 		}
 
@@ -282,6 +277,18 @@ func TestMultiWatch(t *testing.T) {
 			p.Do("EXEC")
 			q.Do("SET", "k", "v7")
 		})
+		// A rejected EXEC aborts, even outside MULTI, and forgets the
+		// watched keys.
+		scenario("rejected exec", func() {
+			p.Do("WATCH", "k")
+			p.Do("EXEC", "x")
+			q.Do("SET", "k", "v7b")
+		})
+		p.Do("MULTI")
+		p.Do("SET", "k", "never")
+		p.Do("EXEC", "x")
+		p.Do("EXEC")
+		p.Do("GET", "k")
 		// A queue-time error beats a touched key: EXECABORT, not null.
 		p.Do("WATCH", "k")
 		q.Do("SET", "k", "v8")
