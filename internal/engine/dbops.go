@@ -20,7 +20,7 @@ func (tx *Tx) Flush(db int) int64 {
 		if db >= 0 && i != db {
 			continue
 		}
-		ks.touchAllWatched(i, -1)
+		ks.touchAllWatched(i, -1, tx.Now)
 		for s := range ks.shards {
 			d := &ks.shards[s].dbs[i]
 			d.keys.clear()
@@ -36,8 +36,8 @@ func (tx *Tx) Flush(db int) int64 {
 func (tx *Tx) SwapDB(a, b int) {
 	tx.mustGlobal()
 	ks := tx.ks
-	ks.touchAllWatched(a, b)
-	ks.touchAllWatched(b, a)
+	ks.touchAllWatched(a, b, tx.Now)
+	ks.touchAllWatched(b, a, tx.Now)
 	for s := range ks.shards {
 		dbs := ks.shards[s].dbs
 		dbs[a], dbs[b] = dbs[b], dbs[a]

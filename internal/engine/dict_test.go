@@ -239,3 +239,32 @@ func TestStringEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchExpiredKeyFlush: flushing a key that had already expired when it
+// was watched is no logical change (Redis's touchAllWatchedKeysInDb).
+func TestWatchExpiredKeyFlush(t *testing.T) {
+	ks := New(2, nil)
+	var w WatchSet
+	var tx Tx
+	k := []byte("k")
+	ks.Lock(&tx, nil, true, 1000)
+	tx.Set(0, k, NewString([]byte("v")), 1500, false)
+	tx.Unlock()
+	ks.Lock(&tx, [][]byte{k}, false, 2000) // expired, not yet reclaimed
+	tx.Watch(&w, 0, k)
+	tx.Unlock()
+	ks.Lock(&tx, nil, true, 2000)
+	tx.Flush(0)
+	tx.Unlock()
+	if w.Dirty.Load() {
+		t.Fatal("FLUSHDB of an already-expired watched key made EXEC fail")
+	}
+	// A live key swapped in over it is a change.
+	ks.Lock(&tx, nil, true, 2000)
+	tx.Set(1, k, NewString([]byte("v")), 0, false)
+	tx.SwapDB(0, 1)
+	tx.Unlock()
+	if !w.Dirty.Load() {
+		t.Fatal("SWAPDB bringing a live key over a watched missing key is a change")
+	}
+}

@@ -137,10 +137,12 @@ func touchShard(s *shard, db int, key []byte) {
 	}
 }
 
-// touchAllWatched marks dirty every watcher of a key that exists in db, or
-// in other when other >= 0 (Redis's touchAllWatchedKeysInDb). Requires the
-// global lock.
-func (ks *Keyspace) touchAllWatched(db, other int) {
+// touchAllWatched marks dirty the watchers of keys that exist in db, or in
+// other when other >= 0 (Redis's touchAllWatchedKeysInDb, called before db
+// is emptied or swapped with other). A key that was already expired when
+// watched and is now simply deleted is no logical change; a missing key
+// replaced by an expired one is not either. Requires the global lock.
+func (ks *Keyspace) touchAllWatched(db, other int, now int64) {
 	for i := range ks.shards {
 		s := &ks.shards[i]
 		for wk, list := range s.watched {
@@ -149,14 +151,25 @@ func (ks *Keyspace) touchAllWatched(db, other int) {
 			}
 			key := []byte(wk.key)
 			h := hashKey(key)
-			exists := s.dbs[db].keys.find(key, h) != nil
-			if !exists && other >= 0 {
-				exists = s.dbs[other].keys.find(key, h) != nil
+			existsHere := s.dbs[db].keys.find(key, h) != nil
+			var replacement *entry
+			if other >= 0 {
+				replacement = s.dbs[other].keys.find(key, h)
 			}
-			if !exists {
+			if !existsHere && replacement == nil {
 				continue
 			}
 			for _, x := range list {
+				switch {
+				case x.expired && replacement == nil:
+					x.expired = false
+					continue
+				case x.expired && replacement.expired(now):
+					continue
+				case !x.expired && !existsHere && replacement.expired(now):
+					x.expired = true
+					continue
+				}
 				x.set.Dirty.Store(true)
 			}
 		}

@@ -3,7 +3,9 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 )
 
 // FuzzReader checks that the Reader never panics, that delivering the input
@@ -17,6 +19,12 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("*11\r\n"), uint8(1), true)
 	f.Add([]byte("*1\r\n$16385\r\n"), uint8(200), true)
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8, needAuth bool) {
+		// A parser that loops would stall the fuzzer silently: crash with
+		// the input instead, so it is saved and reported.
+		watchdog := time.AfterFunc(10*time.Second, func() {
+			panic(fmt.Sprintf("FuzzReader: input of %d bytes (chunk %d) took over 10s: %q", len(data), chunk, data))
+		})
+		defer watchdog.Stop()
 		parse := func(r *Reader) parsed {
 			r.NeedAuth = needAuth
 			r.MaxBulk = 1 << 20
