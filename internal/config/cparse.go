@@ -6,6 +6,8 @@ package config
 // overflow behaves as in glibc.
 
 import (
+	"github.com/runnel-io/runnel/internal/resp"
+
 	"math"
 	"strconv"
 	"strings"
@@ -306,108 +308,21 @@ func repr(s string) string {
 	return b.String()
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// splitArgs is sdssplitargs: split a line into arguments honouring double
-// quotes (with \n \r \t \b \a \xHH and \<any> escapes) and single quotes
-// (with \' only). ok is false on unbalanced quotes or when a closing quote
-// is followed by something other than a space.
+// splitArgs is sdssplitargs, shared with the inline protocol
+// (resp.SplitArgs): arguments honour double quotes (with \n \r \t \b \a
+// \xHH and \<any> escapes) and single quotes (with \' only). ok is false on
+// unbalanced quotes or when a closing quote is followed by something other
+// than a space.
 func splitArgs(line string) (args []string, ok bool) {
-	line = cstr(line)
-	at := func(i int) byte {
-		if i < len(line) {
-			return line[i]
-		}
-		return 0
+	bs, ok := resp.SplitArgs([]byte(line))
+	if !ok {
+		return nil, false
 	}
-	p := 0
-	args = []string{}
-	for {
-		for p < len(line) && isSpace(line[p]) {
-			p++
-		}
-		if p >= len(line) {
-			return args, true
-		}
-		var cur []byte
-		inq, insq, done := false, false, false
-		for !done {
-			c := at(p)
-			switch {
-			case inq:
-				h1, ok1 := unhex(at(p + 2))
-				h2, ok2 := unhex(at(p + 3))
-				if c == '\\' && at(p+1) == 'x' && ok1 && ok2 {
-					cur = append(cur, h1*16+h2)
-					p += 3
-				} else if c == '\\' && at(p+1) != 0 {
-					p++
-					switch e := at(p); e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				} else if c == '"' {
-					if n := at(p + 1); n != 0 && !isSpace(n) {
-						return nil, false
-					}
-					done = true
-				} else if c == 0 {
-					return nil, false
-				} else {
-					cur = append(cur, c)
-				}
-			case insq:
-				if c == '\\' && at(p+1) == '\'' {
-					p++
-					cur = append(cur, '\'')
-				} else if c == '\'' {
-					if n := at(p + 1); n != 0 && !isSpace(n) {
-						return nil, false
-					}
-					done = true
-				} else if c == 0 {
-					return nil, false
-				} else {
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < len(line) {
-				p++
-			}
-		}
-		args = append(args, string(cur))
+	args = make([]string, len(bs))
+	for i, b := range bs {
+		args[i] = string(b)
 	}
+	return args, true
 }
 
 // splitSpaces is sdssplitlen(s, " "): CONFIG SET splits multi-argument

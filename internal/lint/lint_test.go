@@ -17,7 +17,7 @@ const module = "github.com/runnel-io/runnel/"
 var allowed = map[string][]string{
 	"internal/resp":      {},
 	"internal/glob":      {},
-	"internal/config":    {"internal/glob"},
+	"internal/config":    {"internal/glob", "internal/resp"},
 	"internal/engine":    {},
 	"internal/pubsub":    {"internal/engine", "internal/glob", "internal/resp"},
 	"internal/server":    {"internal/resp"},
