@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/runnel-io/runnel/internal/engine"
-	"github.com/runnel-io/runnel/internal/resp"
 )
 
 func TestParseScanCursor(t *testing.T) {
@@ -57,66 +56,10 @@ func FuzzParseScanCursor(f *testing.F) {
 	})
 }
 
-// ksHarness runs keyspace commands without a network, as the dispatcher
-// runs them (Table.call), reusing its Ctx, Tx and buffers.
-type ksHarness struct {
-	env  *Env
-	tab  *Table
-	tx   engine.Tx
-	x    Ctx
-	w    resp.Writer
-	keys [][]byte
-	argv [][]byte
-}
-
-func newKsHarness(tb testing.TB) *ksHarness {
-	tb.Helper()
-	h := &ksHarness{env: &Env{KS: engine.New(16, nil)}, tab: newTable()}
-	h.tab.env = h.env
-	registerKeyspace(h.tab)
-	h.w = resp.Writer{B: make([]byte, 0, 4096), Proto: 2}
-	return h
-}
-
-func (h *ksHarness) args(args ...string) [][]byte {
-	h.argv = h.argv[:0]
-	for _, a := range args {
-		h.argv = append(h.argv, []byte(a))
-	}
-	return h.argv
-}
-
-func (h *ksHarness) call(argv [][]byte) {
-	cmd := h.tab.lookup(argv[0])
-	if cmd.Sub != nil {
-		cmd = lookupSub(cmd, argv[1])
-	}
-	h.w.B = h.w.B[:0]
-	x := &h.x
-	*x = Ctx{W: &h.w, Args: argv, Cmd: cmd, Env: h.env, Now: engine.NowMs()}
-	h.keys = cmd.keys(h.keys[:0], argv)
-	h.env.KS.Lock(&h.tx, h.keys, cmd.Flags&Global != 0, x.Now)
-	x.Tx = &h.tx
-	cmd.Run(x)
-	h.tx.Unlock()
-}
-
-func (h *ksHarness) do(args ...string) string {
-	h.call(h.args(args...))
-	return string(h.w.B)
-}
-
-func (h *ksHarness) put(key string, v engine.Value, expireAt int64) {
-	var tx engine.Tx
-	h.env.KS.Lock(&tx, [][]byte{[]byte(key)}, false, engine.NowMs())
-	tx.Set(0, []byte(key), v, expireAt, false)
-	tx.Unlock()
-}
-
 // TestKeyspaceHotPathAllocs: the O(1) reads and the no-op writes of the
 // keyspace group allocate nothing.
 func TestKeyspaceHotPathAllocs(t *testing.T) {
-	h := newKsHarness(t)
+	h := newHarness(t, registerKeyspace)
 	h.put("k", engine.NewString([]byte("hello")), 0)
 	h.put("t", engine.NewString([]byte("12345")), engine.NowMs()+1e9)
 	cases := []struct {
@@ -152,7 +95,7 @@ func TestKeyspaceHotPathAllocs(t *testing.T) {
 }
 
 func TestKeyspaceHandlersUnit(t *testing.T) {
-	h := newKsHarness(t)
+	h := newHarness(t, registerKeyspace)
 	h.put("a", engine.NewString([]byte("5")), 0)
 	for _, c := range []struct {
 		args []string

@@ -7,71 +7,11 @@ import (
 	"github.com/runnel-io/runnel/internal/resp"
 )
 
-// strHarness runs string commands without a network: a bare Env, the
-// string command table, and a Ctx and Tx set up as the dispatcher sets
-// them up (Table.call), reused for every command like a Session's.
-type strHarness struct {
-	env  *Env
-	tab  *Table
-	tx   engine.Tx
-	x    Ctx
-	w    resp.Writer
-	keys [][]byte
-	argv [][]byte
-}
-
-func newStrHarness(tb testing.TB) *strHarness {
-	tb.Helper()
-	h := &strHarness{env: &Env{KS: engine.New(16, nil)}, tab: newTable()}
-	h.tab.env = h.env
-	registerStrings(h.tab)
-	h.w = resp.Writer{B: make([]byte, 0, 4096), Proto: 2}
-	return h
-}
-
-// args sets the arguments of the next command, reusing h's storage.
-func (h *strHarness) args(args ...string) [][]byte {
-	h.argv = h.argv[:0]
-	for _, a := range args {
-		h.argv = append(h.argv, []byte(a))
-	}
-	return h.argv
-}
-
-// call runs one command on argv as the dispatcher does: it locks the
-// command's keys, snapshots the time, runs the handler and unlocks. The
-// reply is left in h.w.B.
-func (h *strHarness) call(argv [][]byte) {
-	cmd := h.tab.lookup(argv[0])
-	h.w.B = h.w.B[:0]
-	x := &h.x
-	*x = Ctx{W: &h.w, Args: argv, Cmd: cmd, Env: h.env, Now: engine.NowMs()}
-	h.keys = cmd.keys(h.keys[:0], argv)
-	h.env.KS.Lock(&h.tx, h.keys, false, x.Now)
-	x.Tx = &h.tx
-	cmd.Run(x)
-	h.tx.Unlock()
-}
-
-// do runs a command and returns its raw reply.
-func (h *strHarness) do(args ...string) string {
-	h.call(h.args(args...))
-	return string(h.w.B)
-}
-
-// put stores v at key directly in the keyspace.
-func (h *strHarness) put(key string, v engine.Value) {
-	var tx engine.Tx
-	h.env.KS.Lock(&tx, [][]byte{[]byte(key)}, false, engine.NowMs())
-	tx.Set(0, []byte(key), v, 0, false)
-	tx.Unlock()
-}
-
 // TestStringHotPathAllocs guards the hot path: reading a string allocates
 // nothing, and SET of a small value on an existing key allocates only the
 // stored copy of the value (its String header and bytes).
 func TestStringHotPathAllocs(t *testing.T) {
-	h := newStrHarness(t)
+	h := newHarness(t, registerStrings)
 	h.do("SET", "k", "hello")
 	h.do("SET", "n", "12345")
 	h.do("SET", "m", "world")

@@ -130,7 +130,7 @@ func (otherType) Encoding() string { return "stream" }
 
 func TestStringWrongTypeUnit(t *testing.T) {
 	const wrongType = "-" + msgWrongType + "\r\n"
-	h := newStrHarness(t)
+	h := newHarness(t, registerStrings)
 	h.do("SET", "s", "str")
 	for _, c := range []struct {
 		args []string
@@ -168,7 +168,7 @@ func TestStringWrongTypeUnit(t *testing.T) {
 		{[]string{"LCS", "w", "s"}, "-" + msgLCSNotStrings + "\r\n"},
 		{[]string{"LCS", "s", "w", "FOO"}, "-" + msgLCSNotStrings + "\r\n"},
 	} {
-		h.put("w", otherType{})
+		h.put("w", otherType{}, 0)
 		if got := h.do(c.args...); got != c.want {
 			t.Errorf("%q: got %q, want %q", c.args, got, c.want)
 		}
@@ -191,7 +191,7 @@ func TestStringWrongTypeUnit(t *testing.T) {
 		{[]string{"PSETEX", "w", "100000", "v"}, "+OK\r\n"},
 		{[]string{"SET", "w", "v", "GET", "EX", "10"}, wrongType},
 	} {
-		h.put("w", otherType{})
+		h.put("w", otherType{}, 0)
 		if got := h.do(c.args...); got != c.want {
 			t.Errorf("%q: got %q, want %q", c.args, got, c.want)
 		}
@@ -207,7 +207,7 @@ func TestStringWrongTypeUnit(t *testing.T) {
 // TestStringInPlace checks the commands that change a stored string in
 // place: the value keeps its TTL, and spare capacity never leaks old bytes.
 func TestStringInPlace(t *testing.T) {
-	h := newStrHarness(t)
+	h := newHarness(t, registerStrings)
 	expect := func(args []string, want string) {
 		t.Helper()
 		if got := h.do(args...); got != want {
