@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,10 @@ type pauseState struct {
 	timer   *time.Timer
 	waiting int
 	paused  bool
+	// active mirrors paused for the lock-free check every command makes;
+	// a command that passed it just before a pause runs, as one already in
+	// flight would.
+	active atomic.Bool
 }
 
 // Pause pauses clients until d from now: every command when all is set,
@@ -33,6 +38,7 @@ func (s *Server) Pause(d time.Duration, all bool) {
 		p.all = all
 	}
 	p.paused = true
+	p.active.Store(true)
 	if p.timer != nil {
 		p.timer.Stop()
 	}
@@ -44,6 +50,7 @@ func (s *Server) expirePause() {
 	p.mu.Lock()
 	if p.paused && !time.Now().Before(p.until) {
 		p.paused = false
+		p.active.Store(false)
 		p.cond.Broadcast()
 	}
 	p.mu.Unlock()
@@ -54,6 +61,7 @@ func (s *Server) Unpause() {
 	p := &s.pause
 	p.mu.Lock()
 	p.paused = false
+	p.active.Store(false)
 	p.all = false
 	if p.timer != nil {
 		p.timer.Stop()
@@ -62,17 +70,15 @@ func (s *Server) Unpause() {
 	p.mu.Unlock()
 }
 
-func (s *Server) isPaused() bool {
-	p := &s.pause
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.paused
-}
+func (s *Server) isPaused() bool { return s.pause.active.Load() }
 
 // WaitPause blocks while a pause applies to a command (write tells whether
 // it may write). It reports whether it waited.
 func (s *Server) WaitPause(write bool) bool {
 	p := &s.pause
+	if !p.active.Load() {
+		return false // the common case takes no lock
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	waited := false
