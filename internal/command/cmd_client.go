@@ -388,8 +388,10 @@ func cmdClientUnpause(x *Ctx) {
 
 // CLIENT UNBLOCK client-id [TIMEOUT|ERROR] (redis.io/commands/client-unblock)
 //
-// A client is blocked while a blocking command has registered how to wake
-// it with server.Client.SetUnblock; it answers 0 for any other client.
+// It ends the wait of a client blocked in a blocking command (Ctx.Block)
+// with the timeout reply, or the UNBLOCKED error, counted in the command's
+// statistics; it answers 0 for any other client. Inside EXEC too: ending a
+// wait takes no keyspace lock (blocking.go).
 func cmdClientUnblock(x *Ctx) {
 	if len(x.Args) > 4 {
 		x.SubcommandSyntax()

@@ -158,11 +158,12 @@ func infoClients(x *Ctx, b *infoBuilder) {
 	b.kvi("maxclients", int64(e.maxClients()))
 	b.kv("client_recent_max_input_buffer", "0")
 	b.kv("client_recent_max_output_buffer", "0")
+	keys, noKey := e.KS.BlockingKeys()
 	b.kvi("blocked_clients", e.BlockedClients.Load())
 	b.kv("tracking_clients", "0")
-	b.kv("clients_in_timeout_table", strconv.FormatInt(e.BlockedClients.Load(), 10))
-	b.kvi("total_blocking_keys", e.BlockingKeys.Load())
-	b.kvi("total_blocking_keys_on_nokey", 0)
+	b.kvi("clients_in_timeout_table", e.timeoutClients.Load())
+	b.kvi("total_blocking_keys", keys)
+	b.kvi("total_blocking_keys_on_nokey", noKey)
 }
 
 func infoMemory(x *Ctx, b *infoBuilder) {

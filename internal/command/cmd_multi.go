@@ -144,7 +144,9 @@ func cmdUnwatch(x *Ctx) {
 // A queued command's error is its element of the reply and the following
 // commands still run; a rejected command (while queueing) aborts the whole
 // transaction with EXECABORT; a touched or expired WATCHed key makes EXEC
-// answer a null array.
+// answer a null array. Blocking commands do not block inside it (CanBlock);
+// the clients blocked on keys it modified are served once it has ended, on
+// the final state (Table.call), so SET then DEL of a key wakes nobody.
 func (t *Table) cmdExec(x *Ctx) {
 	s := x.S
 	m := s.multi

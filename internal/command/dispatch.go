@@ -20,6 +20,12 @@ type Session struct {
 	// subscriptions, owned by the pub/sub commands
 	subs    subscriptions
 	monitor bool
+	// block is the blocking state of the running command (blocking.go);
+	// readyq and waitq are scratch for serving the clients blocked on the
+	// keys a command modified.
+	block  blockState
+	readyq []engine.ReadyKey
+	waitq  []any
 }
 
 func (t *Table) session(c *server.Client) *Session {
@@ -53,7 +59,9 @@ func (t *Table) Serve(c *server.Client, args [][]byte) {
 	if cmd.Sub != nil && len(args) >= 2 {
 		sub := lookupSub(cmd, args[1])
 		if sub == nil {
-			t.reject(x, cmd, formatMsg(msgUnknownSubcmd, truncate(args[1], 128), strings.ToUpper(cmd.Name)))
+			// No command is charged: Redis's lookupCommand finds none, so
+			// rejectCommand counts no rejected_calls.
+			t.reject(x, nil, formatMsg(msgUnknownSubcmd, truncate(args[1], 128), strings.ToUpper(cmd.Name)))
 			return
 		}
 		cmd = sub
@@ -89,7 +97,8 @@ func (t *Table) Serve(c *server.Client, args [][]byte) {
 	t.call(x, cmd, args)
 }
 
-// call runs a command with its locks held and records its statistics.
+// call runs a command with its locks held and records its statistics; then
+// it serves the clients blocked on keys the command modified.
 func (t *Table) call(x *Ctx, cmd *Command, args [][]byte) {
 	env := t.env
 	start := time.Now()
@@ -98,6 +107,7 @@ func (t *Table) call(x *Ctx, cmd *Command, args [][]byte) {
 	s := x.S
 	x.Tx = &s.tx
 	x.Tx.NoTouch = s.NoTouch
+	defer releaseOnPanic(x.Tx)
 	locked := false
 	if cmd.Flags&NoKeyspace == 0 {
 		global := cmd.Flags&Global != 0
@@ -105,17 +115,40 @@ func (t *Table) call(x *Ctx, cmd *Command, args [][]byte) {
 		env.KS.Lock(x.Tx, s.keys, global, x.Now)
 		locked = true
 	}
+	s.block = blockState{}
 	cmd.Run(x)
 	if locked {
 		x.Tx.Unlock()
 	}
 	dur := time.Since(start)
-	cmd.stats.record(dur, x.errored)
+	blocked := s.block.blocked
+	if blocked != nil {
+		// Counted once, with this time, when it completes (Redis 7.2+
+		// feeds MONITOR now, the statistics and SLOWLOG then).
+		blocked.start, blocked.dur = start, dur
+	} else {
+		cmd.stats.record(dur, x.errored)
+	}
+	s.block = blockState{}
 	if cmd.Flags&SkipMonitor == 0 {
 		env.feedMonitors(x, args, start)
 	}
-	if cmd.Flags&SkipSlowlog == 0 {
+	if blocked == nil && cmd.Flags&SkipSlowlog == 0 {
 		env.Slowlog.maybeAdd(x, args, start, dur)
+	}
+	if x.Tx.HasReady() {
+		// After the command, or the whole EXEC, has unlocked.
+		s.readyq = x.Tx.TakeReady(s.readyq[:0])
+		s.readyq, s.waitq = t.serveReady(x.C, s.readyq, s.waitq)
+	}
+}
+
+// releaseOnPanic frees the locks of a command (or EXEC) whose handler
+// panicked, so that the other clients go on; the server recovers the panic
+// and closes the client. After a normal return the Tx holds nothing.
+func releaseOnPanic(tx *engine.Tx) {
+	if tx.Held() {
+		tx.Unlock()
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // command surface Runnel implements (HELLO, INFO redis_version); clients
 // gate features on it, so it must not claim more than is implemented.
 const (
-	RedisVersion  = "7.0.15"
+	RedisVersion  = "8.10.0"
 	RunnelVersion = "0.1.0"
 )
 
@@ -57,9 +57,12 @@ type Env struct {
 
 	// Port is the TCP port the server listens on (INFO server).
 	Port int
-	// BlockedClients and BlockingKeys count clients parked in blocking
-	// commands and the keys they wait on (INFO clients).
-	BlockedClients, BlockingKeys atomic.Int64
+	// BlockedClients counts the clients parked in blocking commands (INFO
+	// blocked_clients), timeoutClients those of them with a deadline
+	// (clients_in_timeout_table). The keys they wait on are counted by
+	// the keyspace (engine.Keyspace.BlockingKeys).
+	BlockedClients atomic.Int64
+	timeoutClients atomic.Int64
 }
 
 // NewTable builds the command table over env.
@@ -80,6 +83,9 @@ func NewTable(env *Env) *Table {
 	}
 	for _, register := range registrations {
 		register(t)
+	}
+	if env.KS != nil {
+		env.KS.OnReady(t.serveExpired)
 	}
 	return t
 }

@@ -18,6 +18,9 @@ type harness struct {
 	w    resp.Writer
 	keys [][]byte
 	argv [][]byte
+	// now, when set, is the time every command sees (unix ms) instead of
+	// the clock: tests of time-dependent replies set it.
+	now int64
 }
 
 func newHarness(tb testing.TB, groups ...func(*Table)) *harness {
@@ -50,7 +53,11 @@ func (h *harness) call(argv [][]byte) {
 	}
 	h.w.B = h.w.B[:0]
 	x := &h.x
-	*x = Ctx{W: &h.w, Args: argv, Cmd: cmd, Env: h.env, Now: engine.NowMs()}
+	now := h.now
+	if now == 0 {
+		now = engine.NowMs()
+	}
+	*x = Ctx{W: &h.w, Args: argv, Cmd: cmd, Env: h.env, Now: now}
 	h.keys = cmd.keys(h.keys[:0], argv)
 	h.env.KS.Lock(&h.tx, h.keys, cmd.Flags&Global != 0, x.Now)
 	x.Tx = &h.tx

@@ -146,8 +146,27 @@ func TestGet(t *testing.T) {
 			t.Errorf("Get %q = %q, want %q", tc.args, got, tc.want)
 		}
 	}
-	if n := len(c.Get("*")); n != 192 {
-		t.Errorf("Get * returned %d pairs, Redis 7.0.15 returns 192", n)
+	// Redis 7.0.15 returns 192; Runnel adds the two 8.6 stream-idmp-*
+	// parameters (redis-streams-spec.md §1).
+	if n := len(c.Get("*")); n != 194 {
+		t.Errorf("Get * returned %d pairs, want Redis 7.0.15's 192 + 2", n)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stream-idmp-duration", "0"}, "argument must be between 1 and 86400 inclusive"},
+		{[]string{"stream-idmp-maxsize", "10001"}, "argument must be between 1 and 10000 inclusive"},
+	} {
+		err := c.Set(tc.args, SetOptions{})
+		var re *ReplyError
+		if !errors.As(err, &re) || !strings.Contains(re.Msg, tc.want) {
+			t.Errorf("CONFIG SET %q = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+	if err := c.Set([]string{"stream-idmp-duration", "86400", "stream-idmp-maxsize", "1"}, SetOptions{}); err != nil ||
+		c.StreamIDMPDuration() != 86400 || c.StreamIDMPMaxSize() != 1 {
+		t.Errorf("CONFIG SET stream-idmp-*: err %v, got %d %d", err, c.StreamIDMPDuration(), c.StreamIDMPMaxSize())
 	}
 }
 

@@ -19,6 +19,8 @@ var (
 	pNotify              *param
 	pStreamNodeEntries   *param
 	pStreamNodeBytes     *param
+	pStreamIDMPDuration  *param
+	pStreamIDMPMaxSize   *param
 	pOutputBufferLimit   *param
 	pMaxMemory           *param
 	pMaxMemoryPolicy     *param
@@ -71,6 +73,8 @@ func resolveParams() {
 		{&pNotify, "notify-keyspace-events"},
 		{&pStreamNodeEntries, "stream-node-max-entries"},
 		{&pStreamNodeBytes, "stream-node-max-bytes"},
+		{&pStreamIDMPDuration, "stream-idmp-duration"},
+		{&pStreamIDMPMaxSize, "stream-idmp-maxsize"},
 		{&pOutputBufferLimit, "client-output-buffer-limit"},
 		{&pMaxMemory, "maxmemory"},
 		{&pMaxMemoryPolicy, "maxmemory-policy"},
@@ -142,6 +146,12 @@ func (c *Config) StreamNodeMaxEntries() int64 { return c.i64(pStreamNodeEntries)
 
 // StreamNodeMaxBytes is stream-node-max-bytes (0: no limit).
 func (c *Config) StreamNodeMaxBytes() int64 { return c.i64(pStreamNodeBytes) }
+
+// StreamIDMPDuration is stream-idmp-duration, in seconds (Redis 8.6).
+func (c *Config) StreamIDMPDuration() int64 { return c.i64(pStreamIDMPDuration) }
+
+// StreamIDMPMaxSize is stream-idmp-maxsize (Redis 8.6).
+func (c *Config) StreamIDMPMaxSize() int64 { return c.i64(pStreamIDMPMaxSize) }
 
 // ClientOutputBufferLimit is client-output-buffer-limit for one class.
 func (c *Config) ClientOutputBufferLimit(class ClientClass) OutputBufferLimit {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/runnel-io/runnel/internal/app"
+	"github.com/runnel-io/runnel/internal/command"
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/redistest"
 )
@@ -79,9 +80,31 @@ func withoutHelloID(v redistest.Value) redistest.Value {
 	return v
 }
 
-// sameHello compares HELLO replies, which differ only in the client id.
+// sameHello compares HELLO replies, which differ only in the client id and
+// the version: Runnel reports the Redis release whose stream surface it
+// implements (command.RedisVersion; redis-streams-spec.md §10), the oracle
+// its own 7.0.
 func sameHello(r, s redistest.Value) error {
-	return redistest.CompareExact(withoutHelloID(r), withoutHelloID(s))
+	r, s = withoutHelloID(r), withoutHelloID(s)
+	if got := helloVersion(r); got != nil && got.Str != command.RedisVersion {
+		return fmt.Errorf("runnel HELLO version %q, want %q", got.Str, command.RedisVersion)
+	}
+	if v := helloVersion(s); v != nil {
+		if rv := helloVersion(r); rv != nil {
+			*rv = *v
+		}
+	}
+	return redistest.CompareExact(r, s)
+}
+
+// helloVersion points at the version value of a HELLO reply, or is nil.
+func helloVersion(v redistest.Value) *redistest.Value {
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		if v.Elems[i].Str == "version" {
+			return &v.Elems[i+1]
+		}
+	}
+	return nil
 }
 
 func TestConnectionPingEchoSelect(t *testing.T) {

@@ -21,6 +21,7 @@ func (tx *Tx) Flush(db int) int64 {
 			continue
 		}
 		ks.touchAllWatched(i, -1, tx.Now)
+		ks.signalAllBlocked(i, &tx.ready)
 		for s := range ks.shards {
 			d := &ks.shards[s].dbs[i]
 			d.keys.clear()
@@ -38,6 +39,12 @@ func (tx *Tx) SwapDB(a, b int) {
 	ks := tx.ks
 	ks.touchAllWatched(a, b, tx.Now)
 	ks.touchAllWatched(b, a, tx.Now)
+	// Blocked clients stay on their database number, whose contents
+	// change: every key they wait on in either database is signalled.
+	ks.signalAllBlocked(a, &tx.ready)
+	if b != a {
+		ks.signalAllBlocked(b, &tx.ready)
+	}
 	for s := range ks.shards {
 		dbs := ks.shards[s].dbs
 		dbs[a], dbs[b] = dbs[b], dbs[a]
@@ -138,7 +145,7 @@ func (tx *Tx) RandomKey(db int) (string, bool) {
 			// As Redis's dbRandomKey on a master: delete the expired key
 			// and try again. Each such round removes a key, so the loop
 			// ends; returning an expired key is only done by replicas.
-			ks.expireEntry(s, db, e)
+			ks.expireEntry(s, db, e, &tx.ready)
 			continue
 		}
 		return e.key, true

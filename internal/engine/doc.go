@@ -16,6 +16,11 @@
 // No keyspace lock is ever held across network or disk I/O or while a
 // client is blocked.
 //
+// Blocked clients (blocking.go) are registered, like WATCH, in the shard of
+// the key they wait on, under the lock of the command that decided to block;
+// a write to such a key records it in the writer's Tx (TakeReady), and the
+// command layer serves the waiters once the writer has unlocked.
+//
 // The engine reads the wall clock only for active expiry; a command's time
 // is the snapshot in Tx.Now, taken once per command (or once per EXEC), so a
 // write's effects are decided before it changes state.

@@ -26,8 +26,16 @@ func (ks *Keyspace) RunActiveExpiry(ctx context.Context, hz func() int) {
 }
 
 // ExpireCycle runs one active-expiry pass over every shard within budget.
+// Keys with blocked clients that it deletes are served (OnReady) once it
+// has released its locks.
 func (ks *Keyspace) ExpireCycle(now int64, budget time.Duration) {
 	start := time.Now()
+	var ready []ReadyKey
+	defer func() {
+		if len(ready) > 0 && ks.onReady != nil {
+			ks.onReady(ready)
+		}
+	}()
 	for i := range ks.shards {
 		s := &ks.shards[i]
 		ks.barrier.RLock()
@@ -42,7 +50,7 @@ func (ks *Keyspace) ExpireCycle(now int64, budget time.Duration) {
 					}
 					sampled++
 					if e.expired(now) {
-						ks.expireEntry(s, db, e)
+						ks.expireEntry(s, db, e, &ready)
 						expired++
 					}
 				}

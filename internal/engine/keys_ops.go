@@ -24,7 +24,7 @@ func (tx *Tx) ExpireIfNeeded(db int, key []byte) bool {
 	if e == nil || e.expireAt == 0 || e.expireAt > tx.Now {
 		return false
 	}
-	tx.ks.expireEntry(s, db, e)
+	tx.ks.expireEntry(s, db, e, &tx.ready)
 	return true
 }
 

@@ -63,6 +63,12 @@ type Keyspace struct {
 
 	notifier Notifier
 
+	// Clients blocked on keys (blocking.go): keys with waiters, keys with
+	// a waiter woken on deletion, and who serves keys made ready by
+	// active expiry.
+	blockingKeys, blockingKeysNoKey atomic.Int64
+	onReady                         func([]ReadyKey)
+
 	// Counters reported by INFO stats.
 	Hits, Misses, Expired, ExpiredStalePerc atomic.Int64
 	dirty                                   atomic.Int64
@@ -72,8 +78,9 @@ type shard struct {
 	mu      sync.Mutex
 	dbs     []shardDB
 	watched map[watchKey][]*watcher
+	blocked map[watchKey]*waitList
 	rng     *rand.Rand
-	_       [40]byte // keeps hot shard mutexes on separate cache lines
+	_       [32]byte // keeps hot shard mutexes on separate cache lines
 }
 
 type shardDB struct {
@@ -126,6 +133,9 @@ type Tx struct {
 	n      int
 	// NoTouch leaves access times alone (CLIENT NO-TOUCH).
 	NoTouch bool
+	// ready lists the keys with blocked clients that this Tx modified
+	// (TakeReady).
+	ready []ReadyKey
 }
 
 // Lock acquires the locks for a command over keys, or the whole keyspace
@@ -182,6 +192,9 @@ func (tx *Tx) Unlock() {
 		ks.barrier.RUnlock()
 	}
 }
+
+// Held reports whether the Tx holds locks (between Lock and Unlock).
+func (tx *Tx) Held() bool { return tx.global || tx.shared }
 
 // Global reports whether the Tx holds the whole keyspace.
 func (tx *Tx) Global() bool { return tx.global }
@@ -245,7 +258,7 @@ func (tx *Tx) Lookup(db int, key []byte, flags int) (Entry, bool) {
 	s, h := tx.shardFor(key)
 	e := s.dbs[db].keys.find(key, h)
 	if e != nil && e.expired(tx.Now) && flags&LookupNoExpire == 0 {
-		tx.ks.expireEntry(s, db, e)
+		tx.ks.expireEntry(s, db, e, &tx.ready)
 		e = nil
 	}
 	if flags&(LookupWrite|LookupNoStats) == 0 {
@@ -283,7 +296,7 @@ func (tx *Tx) Set(db int, key []byte, val Value, expireAt int64, keepTTL bool) {
 	if e != nil && e.expired(tx.Now) {
 		// A logically expired key is deleted first, as the lookupKeyWrite
 		// that precedes every Redis write does; the key is then new.
-		tx.ks.expireEntry(s, db, e)
+		tx.ks.expireEntry(s, db, e, &tx.ready)
 		e = nil
 	}
 	if e == nil {
@@ -360,8 +373,9 @@ func (ks *Keyspace) removeEntry(s *shard, db int, key []byte, h uint64) bool {
 	return true
 }
 
-// expireEntry deletes an expired key and raises the "expired" event.
-func (ks *Keyspace) expireEntry(s *shard, db int, e *entry) {
+// expireEntry deletes an expired key and raises the "expired" event; if
+// clients are blocked on the key it is recorded in *ready.
+func (ks *Keyspace) expireEntry(s *shard, db int, e *entry, ready *[]ReadyKey) {
 	key := []byte(e.key)
 	ks.removeEntry(s, db, key, e.hash)
 	ks.Expired.Add(1)
@@ -369,6 +383,7 @@ func (ks *Keyspace) expireEntry(s *shard, db int, e *entry) {
 		ks.notifier.Notify(EventExpired, "expired", db, key)
 	}
 	touchShard(s, db, key)
+	signalReady(s, db, key, ready)
 }
 
 // lruClock is the access clock in seconds, as Redis's LRU clock with its

@@ -113,7 +113,13 @@ func (tx *Tx) WatchedKeyExpired(w *WatchSet) bool {
 	return false
 }
 
-func (tx *Tx) touch(s *shard, db int, key []byte) { touchShard(s, db, key) }
+// touch is Redis's signalModifiedKey plus signalKeyAsReady: it marks the
+// key's watchers dirty and, if clients are blocked on it, records it as
+// ready. The shard must be locked.
+func (tx *Tx) touch(s *shard, db int, key []byte) {
+	touchShard(s, db, key)
+	signalReady(s, db, key, &tx.ready)
+}
 
 // touchShard marks the watchers of key dirty (Redis's touchWatchedKey). The
 // shard must be locked.

@@ -46,8 +46,15 @@ type Client struct {
 	statQbuf, statRbuf, statObuf atomic.Int64
 	statProto                    atomic.Int32
 
-	unblockMu sync.Mutex
-	unblock   func(withError bool) bool // set while blocked (CLIENT UNBLOCK)
+	// Blocking (block.go). waiter is set from Block until the wait ends;
+	// other goroutines read it under waitMu. deadline belongs to the
+	// client's goroutine. Wake sets woken, then hands a token over wakeCh
+	// once it has finished touching the connection.
+	waitMu   sync.Mutex
+	waiter   Waiter
+	deadline time.Time
+	woken    atomic.Bool
+	wakeCh   chan struct{}
 
 	info sync.Mutex // guards the fields below, read by CLIENT LIST/INFO
 	name string
@@ -188,31 +195,6 @@ func (c *Client) IsPubSub() bool {
 	c.info.Lock()
 	defer c.info.Unlock()
 	return c.subs[0]+c.subs[1]+c.subs[2] > 0
-}
-
-// SetUnblock is called by a blocking command when the client starts to wait
-// (fn wakes it: with an error reply when withError is set, else as if it had
-// timed out, and reports whether it did) and with nil when it stops waiting.
-// While it is set the client counts as blocked (CLIENT LIST flag b).
-func (c *Client) SetUnblock(fn func(withError bool) bool) {
-	c.unblockMu.Lock()
-	c.unblock = fn
-	c.unblockMu.Unlock()
-}
-
-// Unblock wakes the client if it is blocked (CLIENT UNBLOCK) and reports
-// whether it was. Safe for concurrent use.
-func (c *Client) Unblock(withError bool) bool {
-	c.unblockMu.Lock()
-	fn := c.unblock
-	c.unblockMu.Unlock()
-	return fn != nil && fn(withError)
-}
-
-func (c *Client) isBlocked() bool {
-	c.unblockMu.Lock()
-	defer c.unblockMu.Unlock()
-	return c.unblock != nil
 }
 
 // CloseAfterReply makes the server close the connection once the replies
@@ -368,7 +350,7 @@ func (c *Client) Info(now time.Time) string {
 		f = append(f, 'P')
 	}
 	f = append(f, flag...)
-	if c.isBlocked() {
+	if c.IsBlocked() {
 		f = append(f, 'b')
 	}
 	if bits&FlagNoEvict != 0 {

@@ -13,7 +13,12 @@
 // subscriber never blocks a publisher and is dropped at its
 // client-output-buffer-limit instead.
 //
-// Lock order inside this package: Server.mu -> Client.info; Client.outMu is
-// a leaf. No lock is held across a socket read; socket writes happen under
+// A handler parks its client with Client.Block (blocking commands); the
+// client's goroutine then waits in a read of its socket, with the block
+// deadline as read deadline, until another goroutine writes the reply and
+// calls Client.Wake (block.go). Blocked clients cost no timer goroutine.
+//
+// Lock order inside this package: Server.mu -> Client.info; Client.outMu and
+// Client.waitMu are leaves. No lock is held across a socket read; socket writes happen under
 // no lock except by the client's own writer.
 package server

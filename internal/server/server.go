@@ -248,6 +248,16 @@ func (s *Server) serve(c *Client) {
 			s.flush(c)
 			return
 		}
+		if c.waiter != nil {
+			// The command blocked: its reply comes when the wait ends.
+			if !s.wait(c) {
+				return
+			}
+			if !s.afterCommand(c, 0) {
+				s.flush(c)
+				return
+			}
+		}
 		if c.closing.Load() {
 			s.flush(c)
 			return
@@ -267,6 +277,16 @@ func (s *Server) run(c *Client, args [][]byte) (ok bool) {
 	mark := len(c.W.B)
 	c.publishStats()
 	s.handler.Serve(c, args)
+	if c.waiter != nil {
+		return true // blocked: afterCommand runs when the wait ends
+	}
+	return s.afterCommand(c, mark)
+}
+
+// afterCommand applies CLIENT REPLY to what the command wrote from mark on,
+// moves the reply of an async client to its pending output, and enforces the
+// output buffer limit. It reports false if the client must be closed.
+func (s *Server) afterCommand(c *Client, mark int) bool {
 	if m := c.replyMode.Load(); m != 0 {
 		// CLIENT REPLY, as Redis's prepareClientToWrite and resetClient:
 		// a reply written while OFF or SKIP is set is dropped (a command
@@ -368,6 +388,12 @@ func (s *Server) fill(c *Client) bool {
 }
 
 func (s *Server) finish(c *Client) {
+	if c.waiter != nil {
+		// The command blocked, then its client failed (a panic or the
+		// output limit) before waiting.
+		c.waiter.Abort()
+		c.endWait()
+	}
 	s.handler.Closed(c)
 	c.outMu.Lock()
 	if c.async {
@@ -405,8 +431,9 @@ func (s *Server) NumClients() int {
 }
 
 // Shutdown stops accepting, waits for in-flight commands to finish (each
-// connection is closed after its current command), and returns when every
-// connection goroutine has ended or ctx is done.
+// connection is closed after its current command; a blocked client is closed
+// without a reply), and returns when every connection goroutine has ended or
+// ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
