@@ -45,6 +45,7 @@ type blockState struct {
 	reblocked bool     // a re-execution called Block again
 	valueType string   // BlockFor
 	onNoKey   bool     // BlockOnNoKey
+	recheck   int64    // BlockRecheck
 }
 
 // CanBlock reports whether the running command may block: not inside
@@ -83,6 +84,15 @@ func (x *Ctx) BlockOnNoKey() {
 	}
 }
 
+// BlockRecheck makes the next Block (or the re-block of a re-execution)
+// also re-execute the command at atMs (unix ms) without a signal: XREADGROUP
+// ... CLAIM waits for a pending entry to become idle enough (8.4, spec §7).
+func (x *Ctx) BlockRecheck(atMs int64) {
+	if x.S != nil {
+		x.S.block.recheck = atMs
+	}
+}
+
 // Block parks the client until one of keys (in the current database) is
 // signalled or deadlineMs (unix ms; 0 waits forever) passes. The command
 // must not have written a reply. state is what Blocked returns when the
@@ -100,6 +110,9 @@ func (x *Ctx) Block(keys [][]byte, deadlineMs int64, state any) {
 	bs := &x.S.block
 	if bs.wake != nil {
 		bs.reblocked = true
+		if bs.recheck != 0 {
+			bs.wake.c.SetRecheck(time.UnixMilli(bs.recheck))
+		}
 		return
 	}
 	if !x.CanBlock() || bs.blocked != nil {
@@ -126,6 +139,9 @@ func (x *Ctx) Block(keys [][]byte, deadlineMs int64, state any) {
 		dl = time.UnixMilli(deadlineMs)
 	}
 	x.C.Block(dl, b)
+	if bs.recheck != 0 {
+		x.C.SetRecheck(time.UnixMilli(bs.recheck))
+	}
 }
 
 // copyArgs copies arguments into one arena.
@@ -156,6 +172,7 @@ const (
 	reqTimeout = 1 << iota
 	reqUnblock
 	reqUnblockError
+	reqRecheck // BlockRecheck's time has come
 )
 
 // blocker is one blocked command: server.Waiter for its client, and the
@@ -213,6 +230,10 @@ func (b *blocker) Park() {
 
 // Timeout implements server.Waiter.
 func (b *blocker) Timeout() { b.request(reqTimeout) }
+
+// Recheck implements server.Rechecker: the command runs again as if its
+// keys were signalled.
+func (b *blocker) Recheck() { b.request(reqRecheck) }
 
 // Unblock implements server.Waiter (CLIENT UNBLOCK).
 func (b *blocker) Unblock(withError bool) bool {
@@ -313,6 +334,11 @@ func (b *blocker) serve(ready []engine.ReadyKey) []engine.ReadyKey {
 			b.c.W.NullArray()
 		default:
 			done = false
+			if req&reqRecheck != 0 && len(b.work) == 0 {
+				for _, k := range b.keys {
+					b.work = append(b.work, engine.ReadyKey{DB: b.db, Key: k})
+				}
+			}
 			if len(b.work) > 0 {
 				done, ready = b.reexec(b.work, ready)
 			}

@@ -230,6 +230,9 @@ func xread(x *Ctx, group bool) {
 	x.BlockFor("stream")
 	if group {
 		x.BlockOnNoKey()
+		if a.claim >= 0 {
+			blockUntilClaimable(x, &a, ids)
+		}
 	}
 	if saved == nil {
 		// "$" and "+" are fixed now, so that a later wake-up returns only
@@ -584,5 +587,37 @@ func fixHeader(x *Ctx, mark, body int, n int64, resp3 bool) {
 	fixArrayHeader(x, mark, body, n)
 	if resp3 {
 		x.W.B[mark] = '%'
+	}
+}
+
+// blockUntilClaimable makes a blocked XREADGROUP ... CLAIM run again when
+// the first pending entry of its groups becomes idle enough to claim (8.4,
+// spec §7): no write signals that moment.
+func blockUntilClaimable(x *Ctx, a *readArgs, ids []readID) {
+	next := int64(0)
+	for i := 0; i < a.n; i++ {
+		if ids[i].kind != idNew {
+			continue
+		}
+		e, ok := x.Tx.Lookup(x.DB, x.Args[a.streams+i], engine.LookupNoStats|engine.LookupNoTouch)
+		if !ok {
+			continue
+		}
+		s, isStream := e.Value().(*stream.Stream)
+		if !isStream {
+			continue
+		}
+		g := s.Group(a.group)
+		if g == nil {
+			continue
+		}
+		if at, ok := s.NextClaimTime(g, a.claim); ok && (next == 0 || at < next) {
+			next = at
+		}
+	}
+	if next != 0 {
+		// Never in the past: the entry would have been claimed already,
+		// and a recheck due at once would spin.
+		x.BlockRecheck(max(next, x.Now+1))
 	}
 }

@@ -53,6 +53,30 @@ type Waiter interface {
 	Abort()
 }
 
+// Rechecker is implemented by waiters whose command must also run again at
+// a time of its choosing, without a signal (XREADGROUP ... CLAIM waits for
+// a pending entry to become idle enough): the client's goroutine calls
+// Recheck when the time set with SetRecheck has come, before the deadline.
+type Rechecker interface {
+	Recheck()
+}
+
+// SetRecheck sets when the waiter's Recheck runs (the zero time: never).
+// The client's goroutine uses it as its read deadline when it comes before
+// the block deadline. Call it while the command blocks, from the goroutine
+// that runs it. Safe for concurrent use.
+func (c *Client) SetRecheck(at time.Time) {
+	if at.IsZero() {
+		c.recheck.Store(0)
+		return
+	}
+	if old := c.recheck.Swap(at.UnixMilli()); old == 0 || at.UnixMilli() < old {
+		// A waiting goroutine may sleep on a later deadline: make it
+		// recompute its deadline (a spurious timeout changes nothing).
+		_ = c.conn.SetReadDeadline(time.Now())
+	}
+}
+
 // Block parks the client when the running command returns, until Wake is
 // called or deadline passes (the zero time waits forever). Call it from
 // Serve, at most once per command.
@@ -113,8 +137,16 @@ func (s *Server) wait(c *Client) bool {
 		w.Park()
 	}
 	deadline := c.deadline
+	rechecker, _ := w.(Rechecker)
 	for ok {
-		_ = c.conn.SetReadDeadline(deadline)
+		wait := deadline
+		recheck := c.recheck.Load()
+		if recheck != 0 && rechecker != nil {
+			if at := time.UnixMilli(recheck); wait.IsZero() || at.Before(wait) {
+				wait = at
+			}
+		}
+		_ = c.conn.SetReadDeadline(wait)
 		if c.woken.Load() {
 			break
 		}
@@ -130,9 +162,15 @@ func (s *Server) wait(c *Client) bool {
 		case err == nil:
 			// Input for later: kept, not run.
 		case isTimeout(err):
-			if !deadline.IsZero() && !c.woken.Load() && !time.Now().Before(deadline) {
+			now := time.Now()
+			if !deadline.IsZero() && !c.woken.Load() && !now.Before(deadline) {
 				deadline = time.Time{} // from now on only Wake ends the wait
 				w.Timeout()
+			} else if recheck != 0 && rechecker != nil && !c.woken.Load() && !now.Before(time.UnixMilli(recheck)) {
+				// Run once per time set: the command sets the next one
+				// if it blocks again.
+				c.recheck.CompareAndSwap(recheck, 0)
+				rechecker.Recheck()
 			}
 		default:
 			if err == resp.ErrQueryBufferLimit {
@@ -158,6 +196,7 @@ func (c *Client) endWait() {
 	c.waitMu.Unlock()
 	c.woken.Store(false)
 	c.deadline = time.Time{}
+	c.recheck.Store(0)
 }
 
 func isTimeout(err error) bool {

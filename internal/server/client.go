@@ -55,6 +55,10 @@ type Client struct {
 	deadline time.Time
 	woken    atomic.Bool
 	wakeCh   chan struct{}
+	// recheck is when a Rechecker waiter wants its command re-run without
+	// a signal (unix ms, 0 for never); SetRecheck sets it from any
+	// goroutine.
+	recheck atomic.Int64
 
 	info sync.Mutex // guards the fields below, read by CLIENT LIST/INFO
 	name string

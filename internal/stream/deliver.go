@@ -317,6 +317,31 @@ func (s *Stream) ClaimIdle(g *Group, c *Consumer, minIdle, count, nowMs int64, f
 	return int64(len(ids))
 }
 
+// NextClaimTime is when XREADGROUP CLAIM minIdle could next take a pending
+// entry of g (unix ms): the delivery time of the first entry in claim order
+// whose stream entry exists, plus minIdle (a NACKed entry's time is 0).
+// ok is false when no such entry exists. A blocked XREADGROUP ... CLAIM is
+// re-run then (spec §7).
+func (s *Stream) NextClaimTime(g *Group, minIdle int64) (at int64, ok bool) {
+	var found ID
+	g.claimAux = g.pel.claimOrder(g.claimAux, func(ordKey) bool { return true }, func(id ID) bool {
+		if s.Exists(id) {
+			found, ok = id, true
+			return false
+		}
+		return true
+	})
+	if !ok {
+		return 0, false
+	}
+	pc, i, _ := g.pel.get(found)
+	t := pc.times[i]
+	if minIdle > math.MaxInt64-t {
+		return math.MaxInt64, true
+	}
+	return t + minIdle, true
+}
+
 // NackMode is XNACK's mode (8.8).
 type NackMode uint8
 
