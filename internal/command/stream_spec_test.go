@@ -48,7 +48,14 @@ func runScenarios(t *testing.T, proto int, scenarios []scenario) {
 					h.now += ms
 					continue
 				}
-				got := compactReply(t, h.do(splitCmd(st.cmd)...))
+				cmd, path := st.cmd, ""
+				if strings.HasPrefix(cmd, "@path ") {
+					// "@path a.0.b CMD ...": the part of the reply at that
+					// path (field names of XINFO-style replies, array
+					// indexes), the same in RESP2 and RESP3.
+					path, cmd, _ = strings.Cut(strings.TrimPrefix(cmd, "@path "), " ")
+				}
+				got := compactReply(t, h.do(splitCmd(cmd)...), path)
 				if st.want != "*" && got != st.want {
 					t.Fatalf("%s (spec %s), step %d: %s\n got: %s\nwant: %s", sc.name, sc.spec, i, st.cmd, got, st.want)
 				}
@@ -71,11 +78,25 @@ func splitCmd(s string) []string {
 // compactReply renders a raw reply on one line: integers and strings as
 // they are (” when empty), nil for nulls, !TEXT for errors, [a b] for
 // arrays and sets, [[k v] ...] for maps.
-func compactReply(tb testing.TB, raw string) string {
+func compactReply(tb testing.TB, raw, path string) string {
 	tb.Helper()
 	v, err := redistest.Parse([]byte(raw))
 	if err != nil {
 		tb.Fatalf("unparsable reply %q: %v", raw, err)
+	}
+	for _, p := range strings.Split(path, ".") {
+		if p == "" {
+			continue
+		}
+		if i, err := strconv.Atoi(p); err == nil && i < len(v.Elems) {
+			v = v.Elems[i]
+			continue
+		}
+		f, ok := redistest.Field(v, p)
+		if !ok {
+			return "no " + path
+		}
+		v = f
 	}
 	var b strings.Builder
 	writeCompact(&b, v)
@@ -305,10 +326,77 @@ var streamSpecScenarios = []scenario{
 	}},
 }
 
+// Later behaviour visible in XINFO.
+var streamInfoScenarios = []scenario{
+	{name: "ENTRIESREAD is capped at entries-added (8.2 #14259)", spec: "§4 XGROUP", steps: []step{
+		{"XADD s 1-0 f v", "1-0"}, {"XADD s 2-0 f v", "2-0"}, {"XADD s 3-0 f v", "3-0"},
+		{"XGROUP CREATE s g 0 ENTRIESREAD 100", "OK"},
+		{"@path 0.entries-read XINFO GROUPS s", "3"},
+		{"XGROUP SETID s g 0 ENTRIESREAD 7", "OK"},
+		{"@path 0.entries-read XINFO GROUPS s", "3"},
+		{"XGROUP SETID s g 0", "OK"},
+		{"@path 0.entries-read XINFO GROUPS s", "nil"},
+		{"XGROUP CREATE s g2 0 ENTRIESREAD -2", "!ERR value for ENTRIESREAD must be positive or -1"},
+	}},
+	{name: "XINFO STREAM IDMP counters", spec: "§4 XINFO, §4 XADD IDMP (8.6)", steps: []step{
+		{"XADD s IDMP p1 a * f v", "1700000000000-0"},
+		{"XADD s IDMP p1 b * f v", "1700000000000-1"},
+		{"XADD s IDMP p2 a * f v", "1700000000000-2"},
+		{"XADD s IDMP p1 a * f v", "1700000000000-0"},
+		{"@path idmp-duration XINFO STREAM s", "100"},
+		{"@path idmp-maxsize XINFO STREAM s", "100"},
+		{"@path pids-tracked XINFO STREAM s", "2"},
+		{"@path iids-tracked XINFO STREAM s", "3"},
+		{"@path iids-added XINFO STREAM s", "3"},
+		{"@path iids-duplicates XINFO STREAM s", "1"},
+		{"@path length XINFO STREAM s", "3"},
+		{"XCFGSET s IDMP-MAXSIZE 1", "OK"},
+		{"@path iids-tracked XINFO STREAM s", "0"},
+		{"@path iids-added XINFO STREAM s", "3"},
+		{"XADD s IDMP p1 a * f v", "1700000000000-3"},
+		{"XADD s IDMP p1 b * f v", "1700000000000-4"},
+		// maxsize 1: b evicted a.
+		{"XADD s IDMP p1 a * f v", "1700000000000-5"},
+		{"@path iids-tracked XINFO STREAM s", "1"},
+	}},
+	{name: "XINFO STREAM FULL counts NACKed entries", spec: "§4 XNACK, §4 XINFO (8.8)", steps: []step{
+		{"XADD s 1-0 f v", "1-0"}, {"XADD s 2-0 f v", "2-0"},
+		{"XGROUP CREATE s g 0", "OK"},
+		{"XREADGROUP GROUP g c STREAMS s >", "*"},
+		{"@path groups.0.nacked-count XINFO STREAM s FULL", "0"},
+		{"XNACK s g FAIL IDS 2 1-0 2-0", "2"},
+		{"@path groups.0.nacked-count XINFO STREAM s FULL", "2"},
+		{"@path groups.0.pending.0 XINFO STREAM s FULL", "[1-0 '' 0 1]"},
+		{"@path groups.0.consumers.0.pel-count XINFO STREAM s FULL", "0"},
+		// DELCONSUMER leaves NACKed entries: they are not the consumer's.
+		{"XGROUP DELCONSUMER s g c", "0"},
+		{"@path groups.0.pel-count XINFO STREAM s FULL", "2"},
+		{"XGROUP DESTROY s g", "1"},
+	}},
+	{name: "XINFO CONSUMERS inactive and idle (7.2)", spec: "§4 XINFO", steps: []step{
+		{"XADD s 1-0 f v", "1-0"},
+		{"XGROUP CREATE s g 0", "OK"},
+		{"XGROUP CREATECONSUMER s g c", "1"},
+		{"@sleep 100", ""},
+		{"@path 0.inactive XINFO CONSUMERS s g", "-1"},
+		{"@path 0.idle XINFO CONSUMERS s g", "100"},
+		{"XREADGROUP GROUP g c STREAMS s >", "*"},
+		{"@sleep 30", ""},
+		{"@path 0.idle XINFO CONSUMERS s g", "30"},
+		{"@path 0.inactive XINFO CONSUMERS s g", "30"},
+		// A read that finds nothing is seen, not active.
+		{"XREADGROUP GROUP g c STREAMS s >", "nil"},
+		{"@sleep 20", ""},
+		{"@path 0.idle XINFO CONSUMERS s g", "20"},
+		{"@path 0.inactive XINFO CONSUMERS s g", "50"},
+	}},
+}
+
 func TestStreamSpecScenarios(t *testing.T) {
 	for _, proto := range []int{2, 3} {
 		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
 			runScenarios(t, proto, streamSpecScenarios)
+			runScenarios(t, proto, streamInfoScenarios)
 		})
 	}
 }
