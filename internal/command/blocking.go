@@ -144,7 +144,8 @@ func (x *Ctx) Block(keys [][]byte, deadlineMs int64, state any) {
 	}
 }
 
-// copyArgs copies arguments into one arena.
+// copyArgs copies arguments into one arena (a blocked or queued command
+// outlives the read buffer they point into).
 func copyArgs(args [][]byte) [][]byte {
 	n := 0
 	for _, a := range args {

@@ -49,17 +49,8 @@ func (s *Session) queue(cmd *Command, args [][]byte) {
 	if cmd.Flags&(Write|MayReplicate) != 0 {
 		m.write = true
 	}
-	n := 0
-	for _, a := range args {
-		n += len(a)
-	}
-	arena := make([]byte, 0, n)
-	cp := make([][]byte, len(args))
-	for i, a := range args {
-		arena = append(arena, a...)
-		cp[i] = arena[len(arena)-len(a) : len(arena) : len(arena)]
-	}
-	m.cmds = append(m.cmds, queued{cmd: cmd, args: cp})
+	// The read buffer the arguments point into moves on: keep a copy.
+	m.cmds = append(m.cmds, queued{cmd: cmd, args: copyArgs(args)})
 }
 
 // execAbortBecause is the EXECABORT error for an EXEC rejected with msg:

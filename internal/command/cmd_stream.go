@@ -449,10 +449,8 @@ func cmdXDel(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
-	for j := 2; j < len(x.Args); j++ {
-		if _, ok := x.streamID(j, 0, true); !ok {
-			return
-		}
+	if !x.validStreamIDs(2) {
+		return
 	}
 	deleted := int64(0)
 	for j := 2; j < len(x.Args); j++ {
@@ -617,12 +615,8 @@ func cmdXSetID(x *Ctx) {
 		}
 	}
 	key := x.Args[1]
-	s, ok := x.lookupStream(key, true)
+	s, ok := x.existingStream(key, true)
 	if !ok {
-		return
-	}
-	if s == nil {
-		x.Error(msgNoSuchKey)
 		return
 	}
 	if maxDel != nil && maxDel.IsZero() {
@@ -679,12 +673,8 @@ func cmdXCfgSet(x *Ctx) {
 		}
 	}
 	key := x.Args[1]
-	s, ok := x.lookupStream(key, true)
+	s, ok := x.existingStream(key, true)
 	if !ok {
-		return
-	}
-	if s == nil {
-		x.Error(msgNoSuchKey)
 		return
 	}
 	def := idmpDefaults(x)

@@ -272,10 +272,8 @@ func cmdXAck(x *Ctx) {
 		x.W.Int(0)
 		return
 	}
-	for j := 3; j < len(x.Args); j++ {
-		if _, ok := x.streamID(j, 0, true); !ok {
-			return
-		}
+	if !x.validStreamIDs(3) {
+		return
 	}
 	acked := int64(0)
 	for j := 3; j < len(x.Args); j++ {
@@ -441,18 +439,8 @@ func consumerFor(x *Ctx, g *stream.Group, name []byte) *stream.Consumer {
 func cmdXClaim(x *Ctx) {
 	args := x.Args
 	e, found := lookupRead(x, args[1], 0)
-	var s *stream.Stream
-	var g *stream.Group
-	if found {
-		var isStream bool
-		if s, isStream = e.Value().(*stream.Stream); !isStream {
-			x.Error(msgWrongType)
-			return
-		}
-		g = s.Group(args[2])
-	}
-	if g == nil {
-		noKeyOrGroup(x)
+	s, g, ok := claimTarget(x, e, found)
+	if !ok {
 		return
 	}
 	minIdle, ok := parseInt(args[4])
@@ -606,18 +594,8 @@ func cmdXAutoClaim(x *Ctx) {
 			return
 		}
 	}
-	var s *stream.Stream
-	var g *stream.Group
-	if found {
-		var isStream bool
-		if s, isStream = e.Value().(*stream.Stream); !isStream {
-			x.Error(msgWrongType)
-			return
-		}
-		g = s.Group(args[2])
-	}
-	if g == nil {
-		noKeyOrGroup(x)
+	s, g, ok := claimTarget(x, e, found)
+	if !ok {
 		return
 	}
 	if count > autoClaimAllocLimit {
@@ -820,4 +798,25 @@ func cmdXNack(x *Ctx) {
 		// CLAIM readers blocked on the key.
 		x.Tx.SignalReady(x.DB, key)
 	}
+}
+
+// claimTarget is the stream and group XCLAIM and XAUTOCLAIM work on, from
+// the entry of their key: WRONGTYPE for another type, NOGROUP when the key
+// or the group is missing. ok is false when it replied.
+func claimTarget(x *Ctx, e engine.Entry, found bool) (*stream.Stream, *stream.Group, bool) {
+	if !found {
+		noKeyOrGroup(x)
+		return nil, nil, false
+	}
+	s, isStream := e.Value().(*stream.Stream)
+	if !isStream {
+		x.Error(msgWrongType)
+		return nil, nil, false
+	}
+	g := s.Group(x.Args[2])
+	if g == nil {
+		noKeyOrGroup(x)
+		return nil, nil, false
+	}
+	return s, g, true
 }

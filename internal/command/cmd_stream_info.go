@@ -41,14 +41,7 @@ func cmdXInfoHelp(x *Ctx) { replyHelp(x, xinfoHelp...) }
 // xinfoLookup is lookupKeyReadOrReply with "no such key", then the type
 // check: every XINFO subcommand but HELP starts with it, before looking at
 // its other arguments.
-func xinfoLookup(x *Ctx) (*stream.Stream, bool) {
-	s, ok := x.lookupStream(x.Args[2], false)
-	if ok && s == nil {
-		x.Error(msgNoSuchKey)
-		ok = false
-	}
-	return s, ok
-}
+func xinfoLookup(x *Ctx) (*stream.Stream, bool) { return x.existingStream(x.Args[2], false) }
 
 // XINFO STREAM key [FULL [COUNT count]] (redis.io/commands/xinfo-stream).
 // COUNT (default 10, 0 for all, negative as 10) caps the entries and each
@@ -168,12 +161,7 @@ func writeFullGroup(x *Ctx, s *stream.Stream, g *stream.Group, count int64) {
 	x.W.Map(8)
 	x.W.BulkString("name")
 	x.W.Bulk(g.Name())
-	x.W.BulkString("last-delivered-id")
-	x.writeStreamID(g.LastID())
-	x.W.BulkString("entries-read")
-	writeEntriesRead(x, g)
-	x.W.BulkString("lag")
-	writeLag(x, s, g)
+	writeGroupPosition(x, s, g)
 	x.W.BulkString("pel-count")
 	pending := g.PendingCount()
 	x.W.Int(pending)
@@ -268,12 +256,7 @@ func cmdXInfoGroups(x *Ctx) {
 		x.W.Int(int64(g.ConsumerCount()))
 		x.W.BulkString("pending")
 		x.W.Int(g.PendingCount())
-		x.W.BulkString("last-delivered-id")
-		x.writeStreamID(g.LastID())
-		x.W.BulkString("entries-read")
-		writeEntriesRead(x, g)
-		x.W.BulkString("lag")
-		writeLag(x, s, g)
+		writeGroupPosition(x, s, g)
 		return true
 	})
 }
@@ -308,4 +291,15 @@ func cmdXInfoConsumers(x *Ctx) {
 		x.W.Int(inactive)
 		return true
 	})
+}
+
+// writeGroupPosition writes the last-delivered-id, entries-read and lag
+// fields of a group (XINFO GROUPS and STREAM FULL).
+func writeGroupPosition(x *Ctx, s *stream.Stream, g *stream.Group) {
+	x.W.BulkString("last-delivered-id")
+	x.writeStreamID(g.LastID())
+	x.W.BulkString("entries-read")
+	writeEntriesRead(x, g)
+	x.W.BulkString("lag")
+	writeLag(x, s, g)
 }

@@ -70,6 +70,30 @@ func (x *Ctx) lookupStream(key []byte, write bool) (s *stream.Stream, ok bool) {
 	return s, true
 }
 
+// existingStream is lookupStream for commands that need the key: a missing
+// key replies "no such key" (XSETID, XCFGSET, XINFO). ok is false when it
+// replied.
+func (x *Ctx) existingStream(key []byte, write bool) (*stream.Stream, bool) {
+	s, ok := x.lookupStream(key, write)
+	if ok && s == nil {
+		x.Error(msgNoSuchKey)
+		return nil, false
+	}
+	return s, ok
+}
+
+// validStreamIDs parses every argument from i on as a strict ID, replying
+// with the ID error at the first that is not one: Redis checks them all
+// before changing anything (XDEL, XACK).
+func (x *Ctx) validStreamIDs(i int) bool {
+	for ; i < len(x.Args); i++ {
+		if _, ok := x.streamID(i, 0, true); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // writeStreamID writes an ID as a bulk string without allocating.
 func (x *Ctx) writeStreamID(id stream.ID) {
 	var buf [44]byte

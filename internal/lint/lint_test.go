@@ -19,7 +19,7 @@ var allowed = map[string][]string{
 	"internal/glob":      {},
 	"internal/config":    {"internal/glob", "internal/resp"},
 	"internal/engine":    {},
-	"internal/stream":    {"internal/engine"},
+	"internal/stream":    {"internal/engine", "internal/resp"},
 	"internal/pubsub":    {"internal/engine", "internal/glob", "internal/resp"},
 	"internal/server":    {"internal/resp"},
 	"internal/command":   {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server", "internal/stream"},

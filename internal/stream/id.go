@@ -1,6 +1,10 @@
 package stream
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/runnel-io/runnel/internal/resp"
+)
 
 // ID is a stream entry ID, <ms>-<seq>.
 type ID struct{ Ms, Seq uint64 }
@@ -142,60 +146,13 @@ func cString(b []byte) []byte {
 // A negative string2ll result is out of range, but strtoull negates
 // "-<digits>" modulo 2^64, so " -5" parses while "-5" does not.
 func string2ull(s []byte) (uint64, bool) {
-	if v, ok := string2ll(s); ok {
+	if v, ok := resp.ParseInt(s); ok {
 		if v < 0 {
 			return 0, false
 		}
 		return uint64(v), true
 	}
 	return strtoull10(s)
-}
-
-// string2ll is Redis's util.c string2ll (also listpack's lpStringToInt64):
-// an optional '-', no leading zeros, no spaces, at most 20 bytes, in range.
-func string2ll(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) >= 21 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	p, neg := 0, false
-	if s[0] == '-' {
-		neg, p = true, 1
-		if p == len(s) {
-			return 0, false
-		}
-	}
-	if s[p] < '1' || s[p] > '9' {
-		return 0, false
-	}
-	v := uint64(s[p] - '0')
-	for p++; p < len(s); p++ {
-		c := s[p]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > ^uint64(0)/10 {
-			return 0, false
-		}
-		v *= 10
-		d := uint64(c - '0')
-		if v > ^uint64(0)-d {
-			return 0, false
-		}
-		v += d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // strtoull10 is glibc's strtoull(s, &end, 10) accepted only when it used

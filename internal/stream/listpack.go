@@ -8,6 +8,8 @@ package stream
 // listpack.c's: an element is its encoding plus data plus a back-length;
 // strings that are canonical 64-bit integers are stored as integers.
 
+import "github.com/runnel-io/runnel/internal/resp"
+
 const (
 	lpHeaderSize = 6 // total bytes (4) + number of elements (2)
 	lpEOFSize    = 1
@@ -50,7 +52,7 @@ func lpIntSize(v int64) int64 {
 
 // lpStrSize is the size of a string element (lpEncodeGetType).
 func lpStrSize(b []byte) int64 {
-	if v, ok := string2ll(b); ok {
+	if v, ok := resp.ParseInt(b); ok {
 		return lpIntSize(v)
 	}
 	n := int64(len(b))
