@@ -44,7 +44,6 @@ type trimArgs struct {
 	id         stream.ID
 	idmp       int // 0 none, 1 IDMP, 2 IDMPAUTO
 	pid, iid   []byte
-	iidBuf     [32]byte // IDMPAUTO's hash, without allocating
 }
 
 const (
@@ -239,8 +238,13 @@ func cmdXAdd(x *Ctx) {
 		return
 	}
 	fv := x.Args[fieldPos:]
+	iid := a.iid
+	var iidBuf [32]byte // IDMPAUTO's hash, on the stack
+	if a.idmp == 2 {
+		iid = stream.AppendIDMPAutoID(iidBuf[:0], fv)
+	}
 	if a.idmp != 0 {
-		if dup, ok := xaddIdempotent(x, s, &a, fv); ok {
+		if dup, ok := xaddIdempotent(x, s, a.pid, iid); ok {
 			x.writeStreamID(dup)
 			return
 		}
@@ -265,7 +269,7 @@ func cmdXAdd(x *Ctx) {
 		return
 	}
 	if a.idmp != 0 {
-		s.IDMPRecordWith(a.pid, a.iid, id, x.Now, idmpDefaults(x))
+		s.IDMPRecordWith(a.pid, iid, id, x.Now, idmpDefaults(x))
 	}
 	x.writeStreamID(id)
 	x.Tx.Touched(x.DB, key)
@@ -278,12 +282,9 @@ func cmdXAdd(x *Ctx) {
 
 // xaddIdempotent looks (pid, iid) up for XADD IDMP/IDMPAUTO (Redis 8.6):
 // it returns the ID of the entry already added with them, counting a
-// duplicate, or false when the entry must be added (a.iid is then set).
-func xaddIdempotent(x *Ctx, s *stream.Stream, a *trimArgs, fv [][]byte) (stream.ID, bool) {
-	if a.idmp == 2 {
-		a.iid = stream.AppendIDMPAutoID(a.iidBuf[:0], fv)
-	}
-	id, dup := s.IDMPLookupWith(a.pid, a.iid, x.Now, idmpDefaults(x))
+// duplicate, or false when the entry must be added.
+func xaddIdempotent(x *Ctx, s *stream.Stream, pid, iid []byte) (stream.ID, bool) {
+	id, dup := s.IDMPLookupWith(pid, iid, x.Now, idmpDefaults(x))
 	if dup {
 		s.IDMPDuplicate()
 		x.Tx.AddDirty(1)
@@ -395,8 +396,8 @@ func writeRange(x *Ctx, s *stream.Stream, start, end stream.ID, rev bool, count 
 	mark := x.W.Len()
 	x.W.Raw(arrayHeaderReserve[:])
 	body := x.W.Len()
-	var it stream.Iterator
-	s.RangeInto(&it, start, end, rev)
+	it := x.iterator()
+	s.RangeInto(it, start, end, rev)
 	n := int64(0)
 	for (count < 0 || n < count) && it.Next() {
 		x.writeEntry(it.Entry())

@@ -108,8 +108,8 @@ func cmdXInfoStream(x *Ctx) {
 		n = count
 	}
 	x.W.Array(int(n))
-	var it stream.Iterator
-	s.RangeInto(&it, stream.MinID, stream.MaxID, false)
+	it := x.iterator()
+	s.RangeInto(it, stream.MinID, stream.MaxID, false)
 	for i := int64(0); i < n && it.Next(); i++ {
 		x.writeEntry(it.Entry())
 	}
@@ -147,8 +147,8 @@ func writeIDMPInfo(x *Ctx, s *stream.Stream) {
 // writeEdgeEntry writes the first (or last) entry of s, or nil when it is
 // empty.
 func writeEdgeEntry(x *Ctx, s *stream.Stream, last bool) {
-	var it stream.Iterator
-	s.RangeInto(&it, stream.MinID, stream.MaxID, last)
+	it := x.iterator()
+	s.RangeInto(it, stream.MinID, stream.MaxID, last)
 	if !it.Next() {
 		x.W.Null()
 		return

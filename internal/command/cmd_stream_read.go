@@ -203,15 +203,23 @@ func xread(x *Ctx, group bool) {
 	if st, ok := x.Blocked().(*blockedRead); ok {
 		saved = st
 	}
-	var idsBuf [8]readID
-	ids := idsBuf[:0]
+	var ids []readID
+	if x.S != nil {
+		ids = x.S.stream.ids[:0]
+	}
 	if saved != nil {
 		ids = saved.ids
 		if group && !checkGroups(x, &a) {
 			return
 		}
-	} else if !resolveReadIDs(x, &a, group, &ids) {
-		return
+	} else {
+		ok := resolveReadIDs(x, &a, group, &ids)
+		if x.S != nil {
+			x.S.stream.ids = ids[:0] // kept for the next command
+		}
+		if !ok {
+			return
+		}
 	}
 	served := serveRead(x, &a, group, ids)
 	if served || a.timeout < 0 {
@@ -443,21 +451,21 @@ func serveStream(x *Ctx, a *readArgs, s *stream.Stream, key []byte, r readID, b 
 	if !ok {
 		return false
 	}
-	var it stream.Iterator
-	s.RangeInto(&it, start, stream.MaxID, false)
+	it := x.iterator()
+	s.RangeInto(it, start, stream.MaxID, false)
 	if !it.Next() {
 		return false
 	}
 	count := b.limit(a.count)
 	if b.size > 0 {
-		s.RangeInto(&it, start, stream.MaxID, false)
-		count = b.sizeLimit(&it, count)
+		s.RangeInto(it, start, stream.MaxID, false)
+		count = b.sizeLimit(it, count)
 	}
 	writeReadKey(x, key)
 	mark := x.W.Len()
 	x.W.Raw(arrayHeaderReserve[:])
 	body := x.W.Len()
-	s.RangeInto(&it, start, stream.MaxID, false)
+	s.RangeInto(it, start, stream.MaxID, false)
 	var n, size int64
 	for (count == 0 || n < count) && it.Next() {
 		e := it.Entry()
@@ -522,9 +530,9 @@ func serveGroup(x *Ctx, a *readArgs, s *stream.Stream, key []byte, r readID, b *
 		}
 		if b.size > 0 {
 			if start, ok := g.LastID().Incr(); ok {
-				var it stream.Iterator
-				s.RangeInto(&it, start, stream.MaxID, false)
-				rest = b.sizeLimit(&it, rest)
+				it := x.iterator()
+				s.RangeInto(it, start, stream.MaxID, false)
+				rest = b.sizeLimit(it, rest)
 			}
 		}
 		n += s.ReadNew(g, c, rest, a.noAck, x.Now, func(e stream.Entry) {

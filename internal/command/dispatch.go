@@ -26,6 +26,8 @@ type Session struct {
 	block  blockState
 	readyq []engine.ReadyKey
 	waitq  []any
+	// stream is scratch for the stream commands (stream_util.go).
+	stream streamScratch
 }
 
 func (t *Table) session(c *server.Client) *Session {

@@ -8,6 +8,22 @@ import (
 	"github.com/runnel-io/runnel/internal/stream"
 )
 
+// streamScratch is a connection's reusable storage for the stream
+// commands, so that reading entries allocates nothing per command.
+type streamScratch struct {
+	it  stream.Iterator
+	ids []readID
+}
+
+// iterator returns the connection's entry iterator (a fresh one without a
+// session, as in unit tests). One command uses it at a time.
+func (x *Ctx) iterator() *stream.Iterator {
+	if x.S == nil {
+		return new(stream.Iterator)
+	}
+	return &x.S.stream.it
+}
+
 // streamID parses argument i as a stream ID (spec §2.1), replying with the
 // ID error when it is not one. missingSeq is the sequence of an incomplete
 // ID (0, or max for range ends); strict refuses "-" and "+".

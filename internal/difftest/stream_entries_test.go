@@ -550,6 +550,26 @@ func TestStreamXDel(t *testing.T) {
 // XSETID: every check, in order (spec §4 XSETID): ID parse → options →
 // no such key → ID below the current max_deleted (7.2+) → ID below the
 // last entry → entries_added below the length.
+// TestStreamXSetIDBelowTombstone lowers the last ID below a deleted entry
+// still stored in its node (found by FuzzStreamOps): later entries go after
+// it, out of order, and must stay reachable.
+func TestStreamXSetIDBelowTombstone(t *testing.T) {
+	sxEachProto(t, func(t *testing.T, p *redistest.Pair) {
+		for _, cmd := range [][]string{
+			{"XADD", "k", "1-0", "f", "v"}, {"XADD", "k", "5-0", "f", "v"}, {"XDEL", "k", "5-0"},
+			{"XSETID", "k", "6-0", "MAXDELETEDID", "0-2"}, {"XSETID", "k", "2-0"},
+			{"XADD", "k", "3-0", "f", "v"}, {"XADD", "k", "5-0", "g", "w"},
+			{"XRANGE", "k", "-", "+"}, {"XRANGE", "k", "4", "+"}, {"XRANGE", "k", "-", "4"},
+			{"XREVRANGE", "k", "+", "-"}, {"XREVRANGE", "k", "4", "-"},
+			{"XDEL", "k", "3-0"}, {"XRANGE", "k", "-", "+"}, {"XLEN", "k"},
+			{"XDEL", "k", "5-0"}, {"XLEN", "k"}, {"XRANGE", "k", "-", "+"},
+		} {
+			sxDo(p, cmd...)
+		}
+		sxXInfo(p, "k")
+	})
+}
+
 func TestStreamXSetID(t *testing.T) {
 	sxEachProto(t, func(t *testing.T, p *redistest.Pair) {
 		sxXSetID(p, "XSETID", "missing", "1-1")

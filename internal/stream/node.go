@@ -225,15 +225,26 @@ func (n *node) fields(p int, flags byte, dst [][]byte) ([][]byte, int) {
 
 // find locates the entry id in the node: its offset and flags.
 func (n *node) find(id ID) (p int, flags byte, ok bool) {
+	// Live entries are in ID order; a deleted one may be out of order when
+	// XSETID lowered the last ID below it and later entries went after it
+	// (Redis allows it and its iterators skip such tombstones), so only a
+	// live entry ends the scan, and a live match wins over a deleted one.
+	tomb, tombFlags := -1, byte(0)
 	for p = int(n.first); p < len(n.buf); {
 		eid, fl, q := n.entryAt(p)
+		live := fl&flagDeleted == 0
 		if eid == id {
-			return p, fl, true
-		}
-		if id.Less(eid) {
-			return 0, 0, false
+			if live {
+				return p, fl, true
+			}
+			tomb, tombFlags = p, fl
+		} else if live && id.Less(eid) {
+			break
 		}
 		p = n.skipFields(q, fl)
+	}
+	if tomb >= 0 {
+		return tomb, tombFlags, true
 	}
 	return 0, 0, false
 }
