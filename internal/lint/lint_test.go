@@ -96,6 +96,27 @@ func TestProductionImports(t *testing.T) {
 	}
 }
 
+// TestDeterministicStreamCore keeps the stream core free of clocks,
+// randomness and I/O: replaying its operations (from the storage log, on
+// a replica) must give the same state (ARCHITECTURE.md, Streams).
+func TestDeterministicStreamCore(t *testing.T) {
+	forbidden := []string{"time", "math/rand", "math/rand/v2", "crypto/rand", "os", "io", "net", "sync", "syscall"}
+	for _, p := range listPackages(t) {
+		if p.ImportPath != module+"internal/stream" {
+			continue
+		}
+		for _, imp := range p.Imports {
+			for _, f := range forbidden {
+				if imp == f {
+					t.Errorf("internal/stream imports %s: the stream core must not read clocks, draw random numbers or do I/O", imp)
+				}
+			}
+		}
+		return
+	}
+	t.Fatal("internal/stream not found")
+}
+
 // TestNoRawAtomics asks for the typed atomics (atomic.Int64, ...) rather
 // than the functions on raw integers, as Pebble's lint does.
 func TestNoRawAtomics(t *testing.T) {
