@@ -28,6 +28,7 @@ func registerStreams(t *Table) {
 		key1("xtrim", -4, Write, cmdXTrim),
 		key1("xsetid", -3, Write|DenyOOM|Fast, cmdXSetID),
 		key1("xcfgset", -2, Write|Fast, cmdXCfgSet),
+		key1("xidmprecord", 5, Write|Fast, cmdXIDMPRecord),
 	)
 }
 
@@ -694,5 +695,45 @@ func cmdXCfgSet(x *Ctx) {
 		s.SetIDMPWith(next, def)
 		x.Tx.AddDirty(1)
 	}
+	x.W.OK()
+}
+
+// XIDMPRECORD key pid iid stream-id (Redis 8.6.2, spec §4 XIDMPRECORD):
+// restores an IDMP mapping, as AOF rewrite and replication emit it. The
+// entry must exist; a pair already mapped elsewhere is refused.
+func cmdXIDMPRecord(x *Ctx) {
+	pid, iid := x.Args[2], x.Args[3]
+	id, ok := x.streamID(4, 0, true)
+	if !ok {
+		return
+	}
+	switch {
+	case len(pid) == 0:
+		x.Error(msgIDMPEmptyPid)
+		return
+	case len(iid) == 0:
+		x.Error(msgIDMPEmptyIid)
+		return
+	}
+	key := x.Args[1]
+	s, ok := x.existingStream(key, true)
+	if !ok {
+		return
+	}
+	if !s.Exists(id) {
+		x.Error(msgIDMPRecordNoEntry)
+		return
+	}
+	def := idmpDefaults(x)
+	if prev, found := s.IDMPLookupWith(pid, iid, x.Now, def); found {
+		if prev != id {
+			x.Error(msgIDMPRecordConflict)
+			return
+		}
+		x.W.OK()
+		return
+	}
+	s.IDMPRecordWith(pid, iid, id, x.Now, def)
+	x.Tx.AddDirty(1)
 	x.W.OK()
 }

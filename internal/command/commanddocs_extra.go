@@ -20,6 +20,12 @@ var extraDocs = map[string]*cmdMeta{
 	"xcfgset": streamWriteMeta("xcfgset", -2, "Sets the IDMP configuration parameters for a stream.", "8.6.0", "O(1)",
 		dM(dB("name"), dB("duration"), dB("type"), dB("integer"), dB("token"), dB("IDMP-DURATION"), dB("flags"), dSet(dS("optional"))),
 		dM(dB("name"), dB("maxsize"), dB("type"), dB("integer"), dB("token"), dB("IDMP-MAXSIZE"), dB("flags"), dSet(dS("optional")))),
+	// XIDMPRECORD key pid iid stream-id (8.6.2, internal: AOF rewrite and
+	// replication restore IDMP mappings with it).
+	"xidmprecord": streamWriteMeta("xidmprecord", 5, "Records an IDMP mapping of a producer's idempotent ID to a stream entry.", "8.6.2", "O(1)",
+		dM(dB("name"), dB("pid"), dB("type"), dB("string")),
+		dM(dB("name"), dB("iid"), dB("type"), dB("string")),
+		dM(dB("name"), dB("id"), dB("type"), dB("string"))),
 	// XNACK key group <SILENT | FAIL | FATAL> IDS numids id [id ...]
 	// [RETRYCOUNT count] [FORCE] (8.8).
 	"xnack": streamWriteMeta("xnack", -7, "Negatively acknowledges pending entries, releasing them from their consumer.", "8.8.0",

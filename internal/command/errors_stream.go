@@ -71,5 +71,9 @@ const (
 	msgMaxCount           = "ERR MAXCOUNT must be a positive integer"
 	msgMaxSize            = "ERR MAXSIZE must be a positive integer"
 	msgMaxCountBelowCount = "ERR MAXCOUNT must be greater than or equal to COUNT"
+	// XIDMPRECORD (8.6.2) is documented only in substance (spec §4); the
+	// wording of these two is Runnel's.
+	msgIDMPRecordNoEntry  = "ERR The stream entry does not exist"
+	msgIDMPRecordConflict = "ERR The IDMP record already maps to a different stream ID"
 	msgXInfoHelp          = "ERR unknown subcommand or wrong number of arguments for '%s'. Try XINFO HELP."
 )

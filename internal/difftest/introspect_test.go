@@ -21,8 +21,8 @@ import (
 var runnelOnlyCommands = map[string]bool{
 	"client|setinfo": true, "client|no-touch": true, // 7.2
 	"xdelex": true, "xackdel": true, // 8.2
-	"xcfgset": true, // 8.6
-	"xnack":   true, // 8.8
+	"xcfgset": true, "xidmprecord": true, // 8.6
+	"xnack": true, // 8.8
 }
 
 // commandNames returns the names COMMAND LIST gives on c.
