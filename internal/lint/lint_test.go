@@ -25,6 +25,8 @@ var allowed = map[string][]string{
 	"internal/command":   {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server", "internal/stream"},
 	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server"},
 	"internal/redistest": {},
+	"internal/vfs":       {},
+	"internal/seglog":    {},
 	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server"},
 }
 
