@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server"},
 	"internal/redistest": {},
 	"internal/vfs":       {},
-	"internal/seglog":    {},
+	"internal/seglog":    {"internal/vfs"},
 	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server"},
 }
 

@@ -1,8 +1,8 @@
-// Package seglog is the record layer of Runnel's segmented log: how one
-// record is laid out on disk, how records are appended to a buffer, and how
-// a segment's bytes are scanned back, telling a clean end from a torn or
-// corrupt one. It does no I/O of its own; the segment layer above it owns
-// files, preallocation and fsync.
+// Package seglog is Runnel's segmented log. The record layer (record.go,
+// reader.go) says how one record is laid out on disk, how records are
+// appended to a buffer, and how a segment's bytes are scanned back, telling
+// a clean end from a torn or corrupt one; it does no I/O. The segment layer
+// (Log, in log.go and segment.go) owns the files, preallocation and fsync.
 //
 // # Record format
 //
@@ -82,4 +82,63 @@
 // that form a valid record (for example a stored copy of a segment), so a torn
 // tail whose partial payload holds such bytes is reported as mid-log
 // corruption: the server refuses to start instead of losing data.
+//
+// # Segment files
+//
+// A Log is a directory of segment files. Records are numbered by sequence,
+// from 1, and a segment is named by the sequence of its first record,
+// zero-padded to 20 digits so that names sort in log order:
+//
+//	00000000000000000001.seg  00000000000000004711.seg  ...
+//
+// Every segment starts with a header record of type SegmentHeaderType
+// (255, refused by Append) whose 16-byte payload is frozen across versions:
+//
+//	0        6         8                  16
+//	+--------+---------+------------------+
+//	| RNLSEG | version |  first sequence  |
+//	+--------+---------+------------------+
+//	magic    uint16    uint64, equals the name
+//
+// A segment from a newer version is refused (ErrFormatVersion, naming the
+// file). The records follow; the file is preallocated to Options.SegmentSize
+// and the next record that would not fit starts a new segment. The segments
+// of a log are contiguous: each starts at the sequence after the last record
+// of the one before, and Open refuses a gap.
+//
+// # Crash safety of the Log
+//
+//   - Append only buffers. Sync writes each segment's pending bytes, in
+//     order, and fdatasyncs it before touching the next; a new segment's
+//     file is created only after every older segment is synced, and the
+//     directory is synced before Sync returns. So once a segment file can
+//     exist after a crash, everything before it is durable, and a crash at
+//     any step (create, header write, data write, file sync, directory
+//     sync) leaves a durable prefix followed by at most one partly written
+//     tail segment.
+//   - Open therefore allows damage only at the end of the last segment. A
+//     torn or corrupt tail with nothing valid after it is unsynced data: it
+//     is truncated at ValidEnd, synced and logged. A tail with no valid
+//     header at all is a segment whose name reached the disk before its
+//     header (filesystems may persist a create before the directory sync);
+//     no record in it was ever synced, so its header is rewritten. Damage
+//     anywhere else (a sealed segment, or a tail with valid records after
+//     the damage) may be acknowledged data: Open fails with an error that
+//     names the file and, as a wrapped *CorruptionError, the offset.
+//   - A failed write or fsync keeps the pending bytes in memory and the
+//     next Sync writes the whole unsynced region again before syncing, so
+//     after ENOSPC or EIO clears, a successful Sync really covers the data
+//     even if the kernel dropped the dirty pages of the failed attempt.
+//   - TruncateFront deletes whole segments, oldest first, and syncs the
+//     directory after each deletion before starting the next. The
+//     deletions thus reach the disk in order, and a crash between two
+//     leaves the segments from some point on: a suffix of the log, still
+//     contiguous, which Open accepts. The tail is never deleted, so the
+//     numbering continues after a restart even when everything was trimmed.
+//     The cut is at segment granularity: records below the requested
+//     sequence in the oldest kept segment stay readable; a finer watermark
+//     belongs to the layer above.
+//
+// A Log is owned by one goroutine; it has no locks. Group commit means that
+// owner Appends the records of many requests and Syncs once.
 package seglog

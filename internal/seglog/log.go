@@ -1,0 +1,484 @@
+package seglog
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"sort"
+
+	"github.com/runnel-io/runnel/internal/vfs"
+)
+
+// DefaultSegmentSize is the size a segment is preallocated to and rotated
+// at when Options.SegmentSize is zero.
+const DefaultSegmentSize = 64 << 20
+
+// Options configure a Log.
+type Options struct {
+	// SegmentSize is the number of bytes preallocated for each segment; a
+	// record that would take the tail segment past it goes to a new
+	// segment. A record larger than a whole segment gets a segment of its
+	// own, larger than SegmentSize. Zero means DefaultSegmentSize.
+	SegmentSize int64
+	// Logger receives recovery reports (a torn tail cut off, a torn
+	// segment header rewritten) and segment deletions. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Log is a segmented append-only log of records addressed by sequence
+// numbers (the first record is 1) in one directory. See the package
+// documentation for the file layout and the crash-safety argument.
+//
+// A Log is not safe for concurrent use: one goroutine owns it and calls
+// every method. Group commit is that owner's business: it Appends the
+// records of many requests and calls Sync once for all of them.
+type Log struct {
+	fs   vfs.FS
+	dir  string
+	opts Options
+	lg   *slog.Logger
+
+	segs       []*segment // oldest first; the last one is the tail
+	nextSeq    uint64     // sequence the next Append gets
+	durableSeq uint64     // last sequence covered by a successful Sync
+	dirDirty   bool       // a segment was created and the directory not yet synced
+	closed     bool
+
+	spare   []byte // buffer of a sealed segment, reused by the next one
+	readBuf []byte // Iterate and Open read segments into it
+	rd      Reader
+}
+
+// Open opens the log in dir, creating the directory if needed, and
+// recovers it: every segment's name, header and records are checked; a
+// torn tail is cut off (and logged); anything else wrong fails Open with
+// an error naming the file (and for damaged records the offset, as a
+// wrapped *CorruptionError).
+func Open(fsys vfs.FS, dir string, opts Options) (*Log, error) {
+	if opts.SegmentSize <= 0 {
+		opts.SegmentSize = DefaultSegmentSize
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	l := &Log{fs: fsys, dir: dir, opts: opts, lg: lg, nextSeq: 1}
+	if err := l.ensureDir(); err != nil {
+		return nil, err
+	}
+	names, err := fsys.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, base := range names {
+		if filepath.Ext(base) != segSuffix {
+			continue
+		}
+		first, ok := parseSegmentName(base)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s: not a segment name (want %d digits, the first sequence, then %s)",
+				ErrBadSegment, filepath.Join(dir, base), segNameDigits, segSuffix)
+		}
+		l.segs = append(l.segs, &segment{path: filepath.Join(dir, base), first: first, onDisk: true})
+	}
+	for i, s := range l.segs {
+		if err := l.load(s, i == len(l.segs)-1); err != nil {
+			l.closeFiles()
+			return nil, err
+		}
+		if i > 0 {
+			if p := l.segs[i-1]; p.end() != s.first {
+				l.closeFiles()
+				return nil, fmt.Errorf("%w: %s ends before sequence %d but %s starts at %d: a segment is missing",
+					ErrBadSegment, p.path, p.end(), s.path, s.first)
+			}
+		}
+	}
+	if n := len(l.segs); n > 0 {
+		l.nextSeq = l.segs[n-1].end()
+	}
+	l.durableSeq = l.nextSeq - 1
+	return l, nil
+}
+
+// ensureDir creates dir if it is missing and makes its entry durable, by
+// syncing every directory above it.
+func (l *Log) ensureDir() error {
+	if _, err := l.fs.Stat(l.dir); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+		return err
+	}
+	for p := filepath.Clean(l.dir); ; {
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
+		}
+		if err := vfs.SyncDir(l.fs, parent); err != nil {
+			return err
+		}
+		p = parent
+	}
+}
+
+// load reads and checks one segment during Open. The tail is opened for
+// writing and repaired if its end is torn.
+func (l *Log) load(s *segment, tail bool) error {
+	data, err := l.readFile(s.path, -1)
+	if err != nil {
+		return err
+	}
+	res, err := scanSegment(&l.rd, s.path, s.first, data)
+	if err != nil {
+		return err
+	}
+	s.count, s.size = uint64(res.count), res.validEnd
+	switch {
+	case !res.headerOK && !tail && res.damage != nil:
+		return fmt.Errorf("%w: %s: segment header is damaged (file is %d bytes): %w",
+			ErrBadSegment, s.path, len(data), res.damage)
+	case !res.headerOK && !tail:
+		return fmt.Errorf("%w: %s: segment header is missing (file is %d bytes)", ErrBadSegment, s.path, len(data))
+	case res.damage != nil && (!tail || res.damage.MidLog()):
+		return fmt.Errorf("%s: %w", s.path, res.damage)
+	}
+	if !tail {
+		return nil
+	}
+	if s.f, err = l.fs.OpenReadWrite(s.path); err != nil {
+		return err
+	}
+	switch {
+	case !res.headerOK:
+		// Nothing valid in the file: the crash came while the segment was
+		// being created, after its name reached the disk and before its
+		// header did (possible on filesystems that persist a create before
+		// the directory is synced). No record in it was ever synced, so
+		// writing a fresh header loses nothing.
+		l.lg.Warn("seglog: rewriting torn segment header", "file", s.path, "size", len(data))
+		s.buf = appendSegmentHeader(s.buf[:0], s.first)
+		if err := s.f.Truncate(0); err != nil {
+			return err
+		}
+		s.size = 0
+		if err := l.writeSegment(s); err != nil {
+			return err
+		}
+		return vfs.SyncDir(l.fs, l.dir)
+	case res.damage != nil:
+		// A torn tail: an unsynced write cut short. Nothing valid follows,
+		// so truncating loses no record that was whole.
+		l.lg.Warn("seglog: truncating torn tail", "file", s.path, "offset", res.validEnd,
+			"dropped_bytes", int64(len(data))-res.validEnd, "reason", res.damage.Reason)
+		if err := s.f.Truncate(res.validEnd); err != nil {
+			return err
+		}
+		return s.f.Sync()
+	}
+	return nil
+}
+
+// readFile reads the first n bytes of the named file (all of it when n <
+// 0) into l.readBuf and returns them.
+func (l *Log) readFile(path string, n int64) ([]byte, error) {
+	f, err := l.fs.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // read-only: a close error loses nothing
+	if n < 0 {
+		st, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		n = st.Size()
+	}
+	if int64(cap(l.readBuf)) < n {
+		l.readBuf = make([]byte, n)
+	}
+	data := l.readBuf[:n]
+	if _, err := f.ReadAt(data, 0); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// closeFiles closes every open segment handle.
+func (l *Log) closeFiles() {
+	for _, s := range l.segs {
+		if s.f != nil {
+			_ = s.f.Close() // only when giving up: the first error is reported
+			s.f = nil
+		}
+	}
+}
+
+// Append adds a record of type typ and returns its sequence number. The
+// record is only buffered: it is durable once a later Sync returns nil.
+// Append does no I/O. typ must be 1..254 (0 is never a record type and
+// SegmentHeaderType is reserved) and the payload at most MaxPayload bytes.
+func (l *Log) Append(typ byte, payload []byte) (uint64, error) {
+	switch {
+	case l.closed:
+		return 0, ErrClosed
+	case typ == 0 || typ == SegmentHeaderType:
+		return 0, fmt.Errorf("seglog: record type %d is reserved", typ)
+	case len(payload) > MaxPayload:
+		return 0, fmt.Errorf("seglog: payload of %d bytes exceeds MaxPayload", len(payload))
+	}
+	var tail *segment
+	if n := len(l.segs); n > 0 {
+		tail = l.segs[n-1]
+	}
+	if tail == nil || tail.count > 0 &&
+		tail.size+int64(len(tail.buf))+int64(RecordSize(len(payload))) > l.opts.SegmentSize {
+		tail = l.newSegment()
+	}
+	tail.buf = AppendRecord(tail.buf, typ, payload)
+	tail.count++
+	seq := l.nextSeq
+	l.nextSeq++
+	return seq, nil
+}
+
+// newSegment starts a pending segment for the next sequence; Sync creates
+// its file.
+func (l *Log) newSegment() *segment {
+	s := &segment{path: segmentPath(l.dir, l.nextSeq), first: l.nextSeq}
+	s.buf, l.spare = appendSegmentHeader(l.spare[:0], s.first), nil
+	l.segs = append(l.segs, s)
+	return s
+}
+
+// Sync makes every appended record durable: it writes the pending bytes of
+// each segment in order, fdatasyncs each, creates new segment files
+// (syncing the directory once at the end), and then reports the records
+// durable. On error nothing is lost from memory: the records stay pending
+// and the next Sync writes them again from the start of the unsynced
+// region, so a transient failure (ENOSPC) is retried by calling Sync again.
+func (l *Log) Sync() error {
+	if l.closed {
+		return ErrClosed
+	}
+	i := len(l.segs)
+	for i > 0 && l.segs[i-1].pending() {
+		i--
+	}
+	// The segment before the first pending one may be a former tail that
+	// was already synced when the next Append rotated: seal it now.
+	if i > 0 && i < len(l.segs) && l.segs[i-1].f != nil {
+		if err := l.seal(l.segs[i-1]); err != nil {
+			return err
+		}
+	}
+	for ; i < len(l.segs); i++ {
+		s := l.segs[i]
+		if !s.onDisk {
+			if err := l.create(s); err != nil {
+				return err
+			}
+		}
+		if err := l.writeSegment(s); err != nil {
+			return err
+		}
+		if i < len(l.segs)-1 {
+			if err := l.seal(s); err != nil {
+				return err
+			}
+		}
+	}
+	if l.dirDirty {
+		if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+			return err
+		}
+		l.dirDirty = false
+	}
+	l.durableSeq = l.nextSeq - 1
+	return nil
+}
+
+// seal closes a synced segment that will take no more writes and hands its
+// buffer to the next new segment.
+func (l *Log) seal(s *segment) error {
+	f := s.f
+	s.f = nil
+	if l.spare == nil {
+		l.spare, s.buf = s.buf[:0], nil
+	}
+	return f.Close()
+}
+
+// create creates the file of a pending segment. It runs only after every
+// older segment's data is synced, so a segment file never exists on disk
+// ahead of the records before it.
+func (l *Log) create(s *segment) error {
+	f, err := l.fs.Create(s.path)
+	if err != nil {
+		return err
+	}
+	s.f, s.onDisk = f, true
+	l.dirDirty = true
+	if err := f.Preallocate(0, max(l.opts.SegmentSize, int64(len(s.buf)))); err != nil {
+		// A hint only: the writes that follow report a real lack of space.
+		l.lg.Debug("seglog: preallocate failed", "file", s.path, "err", err)
+	}
+	return nil
+}
+
+// writeSegment writes s's pending bytes at s.size and syncs the file. The
+// buffer is dropped only after the sync succeeds, so after a failed write
+// or sync the whole region is written again: a failed fsync may have
+// discarded the dirty pages, and rewriting them is what makes a later
+// successful fsync cover them.
+func (l *Log) writeSegment(s *segment) error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if _, err := s.f.WriteAt(s.buf, s.size); err != nil {
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
+		return err
+	}
+	s.size += int64(len(s.buf))
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// FirstSeq returns the sequence of the oldest record in the log, or
+// LastSeq()+1 when the log holds none. TruncateFront works in whole
+// segments, so it may be below the sequence last passed to TruncateFront.
+func (l *Log) FirstSeq() uint64 {
+	if len(l.segs) == 0 {
+		return l.nextSeq
+	}
+	return l.segs[0].first
+}
+
+// LastSeq returns the sequence of the newest appended record, durable or
+// not, or 0 for a log that never held one.
+func (l *Log) LastSeq() uint64 { return l.nextSeq - 1 }
+
+// DurableSeq returns the newest sequence that a successful Sync (or Open)
+// has made durable.
+func (l *Log) DurableSeq() uint64 { return l.durableSeq }
+
+// Iterate calls fn for every record with sequence >= from, in order,
+// pending records included, and stops at the first error fn returns, which
+// it returns. The payload aliases a buffer reused for the next segment, so
+// fn must copy what it keeps; fn must not call the Log's methods.
+// Iterate reads each segment it visits into memory whole.
+func (l *Log) Iterate(from uint64, fn func(seq uint64, typ byte, payload []byte) error) error {
+	if l.closed {
+		return ErrClosed
+	}
+	// The last segment whose first sequence is <= from holds from, if any.
+	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].first > from }) - 1
+	for i = max(i, 0); i < len(l.segs); i++ {
+		s := l.segs[i]
+		if s.count == 0 || s.end() <= from {
+			continue
+		}
+		var data []byte
+		if s.onDisk && s.size > 0 {
+			d, err := l.readFile(s.path, s.size)
+			if err != nil {
+				return err
+			}
+			data = d
+		} else {
+			data = l.readBuf[:0]
+		}
+		data = append(data, s.buf...)
+		l.readBuf = data[:0]
+		res, err := l.replay(s, data, from, fn)
+		if err != nil {
+			return err
+		}
+		if res.damage != nil {
+			return fmt.Errorf("%s: %w", s.path, res.damage)
+		}
+		if !res.headerOK || uint64(res.count) != s.count {
+			return fmt.Errorf("%w: %s: read %d records, the log holds %d", ErrBadSegment, s.path, res.count, s.count)
+		}
+	}
+	return nil
+}
+
+// replay scans one segment's data and calls fn for records >= from.
+func (l *Log) replay(s *segment, data []byte, from uint64, fn func(uint64, byte, []byte) error) (scanResult, error) {
+	var res scanResult
+	r := &l.rd
+	r.Reset(data)
+	if !r.Next() || r.Type() != SegmentHeaderType {
+		return res, fmt.Errorf("%w: %s: missing segment header", ErrBadSegment, s.path)
+	}
+	res.headerOK = true
+	seq := s.first
+	for r.Next() {
+		if seq >= from {
+			if err := fn(seq, r.Type(), r.Payload()); err != nil {
+				return res, err
+			}
+		}
+		seq++
+		res.count++
+	}
+	if err := r.Err(); err != nil {
+		errors.As(err, &res.damage)
+	}
+	return res, nil
+}
+
+// TruncateFront deletes the segments all of whose records are below seq,
+// oldest first. It first Syncs, so that what survives any crash is a suffix
+// of a durable log. The tail segment is never deleted, so that the
+// sequence numbering survives a restart. Each deletion is made durable (a
+// directory sync) before the next one starts: see the package
+// documentation for why that makes TruncateFront crash-safe.
+func (l *Log) TruncateFront(seq uint64) error {
+	if err := l.Sync(); err != nil {
+		return err
+	}
+	n := 0
+	defer func() { l.segs = append(l.segs[:0], l.segs[n:]...) }()
+	for n < len(l.segs)-1 && l.segs[n].end() <= seq {
+		s := l.segs[n]
+		if err := l.fs.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		n++
+		l.lg.Info("seglog: deleted segment", "file", s.path, "first", s.first, "records", s.count)
+		// If this fails the name is gone but maybe not durably; a crash may
+		// bring the file back, which still leaves a valid suffix.
+		if err := vfs.SyncDir(l.fs, l.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close syncs pending records and closes the log. It closes the files even
+// when the sync fails, and returns the first error. A closed Log refuses
+// every call.
+func (l *Log) Close() error {
+	if l.closed {
+		return ErrClosed
+	}
+	err := l.Sync()
+	for _, s := range l.segs {
+		if s.f != nil {
+			if cerr := s.f.Close(); err == nil {
+				err = cerr
+			}
+			s.f = nil
+		}
+	}
+	l.closed = true
+	return err
+}
