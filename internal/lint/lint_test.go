@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"internal/redistest": {},
 	"internal/vfs":       {},
 	"internal/seglog":    {"internal/vfs"},
+	"internal/wal":       {"internal/seglog", "internal/vfs"},
 	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server"},
 }
 

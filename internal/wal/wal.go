@@ -1,0 +1,456 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/runnel-io/runnel/internal/seglog"
+	"github.com/runnel-io/runnel/internal/vfs"
+)
+
+// Defaults for Options.
+const (
+	DefaultSyncInterval = time.Second
+	DefaultMaxUnsynced  = 64 << 20
+	// SlowSyncThreshold is the fsync latency above which a warning is
+	// logged, as etcd's "slow fdatasync".
+	SlowSyncThreshold = time.Second
+	// maxCheckInterval caps the default CheckInterval.
+	maxCheckInterval = 100 * time.Millisecond
+)
+
+// ErrClosed is returned by a WAL that has been closed.
+var ErrClosed = errors.New("wal: closed")
+
+// Options configure a WAL.
+type Options struct {
+	// seglog.Options go to the Log. Its Logger also receives the WAL's
+	// warnings (failed and slow syncs); nil discards them.
+	seglog.Options
+	// Policy is the initial appendfsync policy; SetPolicy changes it.
+	Policy Policy
+	// SyncInterval is the everysec period: a sync is due when the last
+	// successful one is this old. Zero means DefaultSyncInterval.
+	SyncInterval time.Duration
+	// CheckInterval is how often the committer wakes to see whether a sync
+	// is due. Zero means SyncInterval/10, at most 100ms.
+	CheckInterval time.Duration
+	// MaxUnsynced bounds the bytes of records not yet durable: above it
+	// the committer syncs under any policy. Zero means DefaultMaxUnsynced.
+	MaxUnsynced int64
+	// Clock returns the current time; nil means time.Now. It is read only
+	// to decide when an everysec sync is due and to time fsyncs.
+	Clock func() time.Time
+}
+
+// Stats describe the WAL for INFO persistence.
+type Stats struct {
+	Policy          Policy
+	LastSeq         uint64        // newest sequence appended
+	DurableSeq      uint64        // newest sequence a successful sync covered
+	PendingRecords  uint64        // LastSeq - DurableSeq
+	PendingBytes    int64         // bytes (as laid out on disk) of those records
+	Syncs           uint64        // successful syncs since Open
+	FailedSyncs     uint64        // failed syncs since Open
+	LastSyncTime    time.Time     // end of the last successful sync (Open's time before one)
+	LastSyncLatency time.Duration // how long the last successful sync took
+	LastSyncError   error         // error of the last sync attempt; nil if it succeeded
+}
+
+// rec is one staged record: its type and the end of its payload in
+// batch.buf (it starts where the previous one ends).
+type rec struct {
+	typ byte
+	end int
+}
+
+// batch holds records appended and not yet moved into the Log.
+type batch struct {
+	buf  []byte
+	recs []rec
+}
+
+// round is the set of waiters one sync attempt covers. done is closed when
+// the attempt ends, err is then its result.
+type round struct {
+	done chan struct{}
+	err  error
+}
+
+func newRound() *round { return &round{done: make(chan struct{})} }
+
+// WAL is the group-commit front of a seglog.Log. See the package
+// documentation for the concurrency contract and the committer.
+type WAL struct {
+	opts   Options
+	lg     *slog.Logger
+	clock  func() time.Time
+	policy atomic.Int32
+
+	logMu sync.Mutex  // held by whoever uses log
+	log   *seglog.Log // guarded by logMu
+
+	mu            sync.Mutex    // guards the fields below; never held across I/O
+	staged        batch         // appended, not yet in log
+	spare         batch         // the other staging buffer, reused after a sync
+	lastSeq       uint64        // last sequence Append gave
+	durable       uint64        // last sequence a successful sync covered
+	appended      int64         // bytes appended since Open (RecordSize each)
+	durableBytes  int64         // value of appended that durable corresponds to
+	cur           *round        // round of records not yet taken by a sync
+	inflight      *round        // round being synced, or nil
+	inflightSeq   uint64        // last sequence inflight covers
+	want          bool          // a waiter asked for a sync
+	closed        bool          // Close has begun: Append refuses
+	lastErr       error         // result of the last sync attempt
+	syncs, failed uint64        // sync attempts that succeeded, failed
+	lastSyncAt    time.Time     // end of the last successful sync, by clock
+	lastSyncTook  time.Duration // its fsync latency
+
+	kick chan struct{} // capacity 1: a waiter wants a sync
+	stop chan struct{} // closed by Close to stop the committer
+	done chan struct{} // closed when the committer has stopped
+}
+
+// Open opens (and recovers) the seglog.Log in dir and starts the
+// committer.
+func Open(fsys vfs.FS, dir string, opts Options) (*WAL, error) {
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = DefaultSyncInterval
+	}
+	if opts.CheckInterval <= 0 {
+		opts.CheckInterval = min(opts.SyncInterval/10, maxCheckInterval)
+	}
+	if opts.MaxUnsynced <= 0 {
+		opts.MaxUnsynced = DefaultMaxUnsynced
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	switch opts.Policy {
+	case Always, EverySec, No:
+	default:
+		return nil, fmt.Errorf("wal: invalid policy %d", opts.Policy)
+	}
+	l, err := seglog.Open(fsys, dir, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	w := &WAL{
+		opts:       opts,
+		lg:         lg,
+		clock:      opts.Clock,
+		log:        l,
+		lastSeq:    l.LastSeq(),
+		durable:    l.DurableSeq(),
+		cur:        newRound(),
+		lastSyncAt: opts.Clock(),
+		kick:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	w.policy.Store(int32(opts.Policy))
+	go w.run()
+	return w, nil
+}
+
+// Append stages a record of type typ (1..254) and returns its sequence.
+// It copies payload and does no I/O; the record is durable once
+// WaitDurable(seq) returns nil under Always, or after a later sync.
+func (w *WAL) Append(typ byte, payload []byte) (uint64, error) {
+	switch {
+	case typ == 0 || typ == seglog.SegmentHeaderType:
+		return 0, fmt.Errorf("wal: record type %d is reserved", typ)
+	case len(payload) > seglog.MaxPayload:
+		return 0, fmt.Errorf("wal: payload of %d bytes exceeds seglog.MaxPayload", len(payload))
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return 0, ErrClosed
+	}
+	w.staged.buf = append(w.staged.buf, payload...)
+	w.staged.recs = append(w.staged.recs, rec{typ: typ, end: len(w.staged.buf)})
+	w.lastSeq++
+	seq := w.lastSeq
+	w.appended += int64(seglog.RecordSize(len(payload)))
+	w.mu.Unlock()
+	return seq, nil
+}
+
+// WaitDurable waits, under Always, until a sync covering seq has completed
+// and returns its error: nil once seq is on stable storage. Concurrent
+// waiters share one sync. Under EverySec and No it returns nil at once.
+// seq must have been returned by Append; 0 returns nil.
+func (w *WAL) WaitDurable(seq uint64) error {
+	if Policy(w.policy.Load()) != Always {
+		return nil
+	}
+	w.mu.Lock()
+	if seq <= w.durable {
+		w.mu.Unlock()
+		return nil
+	}
+	if seq > w.lastSeq {
+		last := w.lastSeq
+		w.mu.Unlock()
+		return fmt.Errorf("wal: WaitDurable(%d): the last sequence appended is %d", seq, last)
+	}
+	r := w.inflight
+	if r == nil || seq > w.inflightSeq {
+		// After Close's final sync, cur is a round already ended with
+		// ErrClosed: seq was in that sync and it failed.
+		r = w.cur
+		w.want = true
+		select {
+		case w.kick <- struct{}{}:
+		default: // a kick is already pending
+		}
+	}
+	w.mu.Unlock()
+	<-r.done
+	return r.err
+}
+
+// Sync makes every record appended so far durable, now, whatever the
+// policy, and returns the sync's error.
+func (w *WAL) Sync() error {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	return w.commitLocked()
+}
+
+// SetPolicy switches the appendfsync policy (CONFIG SET appendfsync). It
+// takes effect for the next WaitDurable and the committer's next tick:
+// after a switch to Always, WaitDurable waits for real durability, and
+// records appended before the switch are synced by the first wait that
+// covers them.
+func (w *WAL) SetPolicy(p Policy) error {
+	switch p {
+	case Always, EverySec, No:
+		w.policy.Store(int32(p))
+		return nil
+	}
+	return fmt.Errorf("wal: invalid policy %d", p)
+}
+
+// Policy returns the current appendfsync policy.
+func (w *WAL) Policy() Policy { return Policy(w.policy.Load()) }
+
+// LastSyncError returns the error of the last sync attempt, nil if it
+// succeeded (or none was made).
+func (w *WAL) LastSyncError() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastErr
+}
+
+// Stats returns a snapshot of the WAL's counters.
+func (w *WAL) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return Stats{
+		Policy:          Policy(w.policy.Load()),
+		LastSeq:         w.lastSeq,
+		DurableSeq:      w.durable,
+		PendingRecords:  w.lastSeq - w.durable,
+		PendingBytes:    w.appended - w.durableBytes,
+		Syncs:           w.syncs,
+		FailedSyncs:     w.failed,
+		LastSyncTime:    w.lastSyncAt,
+		LastSyncLatency: w.lastSyncTook,
+		LastSyncError:   w.lastErr,
+	}
+}
+
+// Iterate calls fn for every record with sequence >= from, in order,
+// records not yet durable included; see seglog.Log.Iterate. It is meant
+// for replay at startup: fn must copy what it keeps and must not call the
+// WAL.
+func (w *WAL) Iterate(from uint64, fn func(seq uint64, typ byte, payload []byte) error) error {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	b := w.takeLocked()
+	w.mu.Unlock()
+	w.appendToLog(b)
+	w.putBack(b)
+	return w.log.Iterate(from, fn)
+}
+
+// Close stops the committer, syncs what is pending (waking its waiters
+// with the result) and closes the Log. It returns the first error; a later
+// call returns nil at once.
+func (w *WAL) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true // from here Append refuses, so the final sync takes all
+	w.mu.Unlock()
+	close(w.stop)
+	<-w.done
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	err := w.commitLocked()
+	if cerr := w.log.Close(); err == nil {
+		err = cerr
+	}
+	// Nothing can be synced any more: a later waiter for a record the
+	// final sync failed to cover gets ErrClosed (and why) at once.
+	w.mu.Lock()
+	r := w.cur
+	r.err = ErrClosed
+	if w.lastErr != nil {
+		r.err = fmt.Errorf("%w; the last sync failed: %w", ErrClosed, w.lastErr)
+	}
+	w.mu.Unlock()
+	close(r.done)
+	return err
+}
+
+// run is the committer goroutine.
+func (w *WAL) run() {
+	defer close(w.done)
+	t := time.NewTicker(w.opts.CheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-w.kick:
+			w.mu.Lock()
+			want := w.want
+			w.mu.Unlock()
+			if !want {
+				continue // the kick's waiters were covered by an earlier round
+			}
+		case <-t.C:
+			if !w.due() {
+				continue
+			}
+		}
+		w.logMu.Lock()
+		_ = w.commitLocked() // the waiters and LastSyncError get the result
+		w.logMu.Unlock()
+	}
+}
+
+// due reports whether a tick should sync.
+func (w *WAL) due() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := Policy(w.policy.Load())
+	switch {
+	case w.lastSeq == w.durable:
+		return false
+	case w.appended-w.durableBytes >= w.opts.MaxUnsynced:
+		return true
+	case p == No:
+		return false
+	case w.lastErr != nil:
+		return true // retry a failed sync
+	}
+	return w.clock().Sub(w.lastSyncAt) >= w.opts.SyncInterval
+}
+
+// commitLocked is one round of group commit: take everything appended so
+// far, move it into the Log, Sync once, then publish the result and wake
+// the round's waiters. logMu must be held.
+func (w *WAL) commitLocked() error {
+	w.mu.Lock()
+	w.want = false
+	if w.lastSeq == w.durable {
+		w.mu.Unlock()
+		return nil
+	}
+	b := w.takeLocked()
+	r, seq, bytes := w.cur, w.lastSeq, w.appended
+	w.cur, w.inflight, w.inflightSeq = newRound(), r, seq
+	w.mu.Unlock()
+
+	w.appendToLog(b)
+	start := w.clock()
+	err := w.log.Sync()
+	end := w.clock()
+	took := end.Sub(start)
+
+	w.mu.Lock()
+	w.putBackLocked(b)
+	prevErr := w.lastErr
+	w.inflight, w.lastErr, r.err = nil, err, err
+	if err == nil {
+		w.durable, w.durableBytes = seq, bytes
+		w.syncs++
+		w.lastSyncAt, w.lastSyncTook = end, took
+	} else {
+		w.failed++
+	}
+	failed := w.failed
+	w.mu.Unlock()
+	close(r.done)
+
+	switch {
+	case err != nil && prevErr == nil:
+		w.lg.Warn("wal: sync failed; records stay pending and are retried", "err", err, "pending_through", seq)
+	case err == nil && prevErr != nil:
+		w.lg.Info("wal: sync recovered", "durable", seq, "failed_syncs", failed)
+	}
+	if took > SlowSyncThreshold {
+		w.lg.Warn("wal: slow fdatasync", "took", took, "expected_duration", SlowSyncThreshold, "records_through", seq)
+	}
+	return err
+}
+
+// takeLocked swaps the staging buffers and returns the records appended
+// since the last take. mu must be held.
+func (w *WAL) takeLocked() batch {
+	b := w.staged
+	w.staged, w.spare = w.spare, batch{}
+	return b
+}
+
+// putBack returns a taken batch's buffers for reuse.
+func (w *WAL) putBack(b batch) {
+	w.mu.Lock()
+	w.putBackLocked(b)
+	w.mu.Unlock()
+}
+
+// putBackLocked is putBack with mu held.
+func (w *WAL) putBackLocked(b batch) {
+	w.spare = batch{buf: b.buf[:0], recs: b.recs[:0]}
+}
+
+// appendToLog moves a taken batch into the Log. logMu must be held.
+// Append validated every record and only Close closes the Log (after the
+// last use), so the Log cannot refuse one; if it did, records would be
+// lost silently, hence the panic.
+func (w *WAL) appendToLog(b batch) {
+	start := 0
+	for _, r := range b.recs {
+		if _, err := w.log.Append(r.typ, b.buf[start:r.end]); err != nil {
+			panic(fmt.Sprintf("wal: seglog refused a validated record: %v", err))
+		}
+		start = r.end
+	}
+}
