@@ -246,6 +246,15 @@ func (m *MemFS) Open(name string) (File, error) {
 func (m *MemFS) OpenDir(name string) (File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	n, err := m.dirLocked("opendir", name)
+	if err != nil {
+		return nil, err
+	}
+	return &memFile{fs: m, n: n, name: name}, nil
+}
+
+// dirLocked finds the directory name for op; the caller holds m.mu.
+func (m *MemFS) dirLocked(op, name string) (*memNode, error) {
 	_, _, n, err := m.lookupLocked(name)
 	if err == nil && n == nil {
 		err = fs.ErrNotExist
@@ -254,9 +263,9 @@ func (m *MemFS) OpenDir(name string) (File, error) {
 		err = errNotDir
 	}
 	if err != nil {
-		return nil, pathErr("opendir", name, err)
+		return nil, pathErr(op, name, err)
 	}
-	return &memFile{fs: m, n: n, name: name}, nil
+	return n, nil
 }
 
 func (m *MemFS) Remove(name string) error {
@@ -361,15 +370,9 @@ func (m *MemFS) MkdirAll(dir string, _ os.FileMode) error {
 func (m *MemFS) List(dir string) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, _, n, err := m.lookupLocked(dir)
-	if err == nil && n == nil {
-		err = fs.ErrNotExist
-	}
-	if err == nil && !n.isDir {
-		err = errNotDir
-	}
+	n, err := m.dirLocked("readdir", dir)
 	if err != nil {
-		return nil, pathErr("readdir", dir, err)
+		return nil, err
 	}
 	return slices.Sorted(maps.Keys(n.children)), nil
 }
