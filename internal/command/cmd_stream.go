@@ -454,13 +454,7 @@ func cmdXDel(x *Ctx) {
 	if !x.validStreamIDs(2) {
 		return
 	}
-	deleted := int64(0)
-	for j := 2; j < len(x.Args); j++ {
-		id, _ := stream.ParseID(x.Args[j], 0, true)
-		if s.Delete(id) {
-			deleted++
-		}
-	}
+	deleted := x.countStreamIDs(2, s.Delete)
 	if deleted > 0 {
 		x.Tx.Touched(x.DB, key)
 		x.Notify(engine.EventStream, "xdel", key)
@@ -648,29 +642,17 @@ func cmdXCfgSet(x *Ctx) {
 			x.Error(msgSyntax)
 			return
 		}
+		var ok bool
 		switch {
 		case x.Is(i, "idmp-duration"):
-			n, ok := x.Int(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 || n > 86400 {
-				x.Error(msgIDMPDurationRange)
-				return
-			}
-			dur = n
+			dur, ok = x.intInRange(i+1, 1, 86400, msgIDMPDurationRange)
 		case x.Is(i, "idmp-maxsize"):
-			n, ok := x.Int(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 || n > 10000 {
-				x.Error(msgIDMPMaxSizeRange)
-				return
-			}
-			size = n
+			size, ok = x.intInRange(i+1, 1, 10000, msgIDMPMaxSizeRange)
 		default:
 			x.Error(msgSyntax)
+			return
+		}
+		if !ok {
 			return
 		}
 	}
@@ -736,4 +718,15 @@ func cmdXIDMPRecord(x *Ctx) {
 	s.IDMPRecordWith(pid, iid, id, x.Now, def)
 	x.Tx.AddDirty(1)
 	x.W.OK()
+}
+
+// intInRange parses argument i as an integer in [lo, hi], replying with the
+// integer error or with msg when it is out of range.
+func (x *Ctx) intInRange(i int, lo, hi int64, msg string) (int64, bool) {
+	n, ok := x.Int(i)
+	if ok && (n < lo || n > hi) {
+		x.Error(msg)
+		ok = false
+	}
+	return n, ok
 }

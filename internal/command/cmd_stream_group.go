@@ -275,13 +275,7 @@ func cmdXAck(x *Ctx) {
 	if !x.validStreamIDs(3) {
 		return
 	}
-	acked := int64(0)
-	for j := 3; j < len(x.Args); j++ {
-		id, _ := stream.ParseID(x.Args[j], 0, true)
-		if g.Ack(id) {
-			acked++
-		}
-	}
+	acked := x.countStreamIDs(3, g.Ack)
 	if acked > 0 {
 		x.Tx.AddDirty(acked)
 	}

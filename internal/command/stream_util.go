@@ -110,6 +110,19 @@ func (x *Ctx) validStreamIDs(i int) bool {
 	return true
 }
 
+// countStreamIDs calls fn with each argument from i on, as an ID already
+// checked by validStreamIDs, and counts the calls that report true.
+func (x *Ctx) countStreamIDs(i int, fn func(stream.ID) bool) int64 {
+	n := int64(0)
+	for ; i < len(x.Args); i++ {
+		id, _ := stream.ParseID(x.Args[i], 0, true)
+		if fn(id) {
+			n++
+		}
+	}
+	return n
+}
+
 // writeStreamID writes an ID as a bulk string without allocating.
 func (x *Ctx) writeStreamID(id stream.ID) {
 	var buf [44]byte
