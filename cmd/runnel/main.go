@@ -23,12 +23,14 @@ import (
 	"github.com/runnel-io/runnel/internal/command"
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/server"
+	"github.com/runnel-io/runnel/internal/store"
 )
 
 const usage = `Usage: runnel [/path/to/runnel.conf] [options] [-]
        runnel - (read config from stdin)
        runnel -v or --version
        runnel -h or --help
+       runnel check [--repair] DIR (examine or repair a data directory)
 
 Every redis.conf parameter is accepted as a file directive or as --name value.
 Defaults: port 6379, bind 127.0.0.1 -::1, dir ./data, appendfsync always.
@@ -44,6 +46,9 @@ Examples:
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr)
+	}
 	cfg := config.New()
 	switch err := cfg.ParseArgs(args); {
 	case errors.Is(err, config.ErrVersion):
@@ -68,9 +73,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if err := a.PrepareDir(); err != nil {
+	if err := a.OpenStore(app.StoreOptions{}); err != nil {
 		log.Error("cannot start", "err", err)
 		fmt.Fprintln(stderr, err)
+		if !errors.Is(err, store.ErrLocked) && !errors.Is(err, store.ErrNewerFormat) {
+			fmt.Fprintf(stderr, "If the data directory is damaged, `runnel check %s` tells what, and `runnel check --repair %s` drops it (see README).\n", cfg.Dir(), cfg.Dir())
+		}
 		return 1
 	}
 	listeners, err := a.Listen()

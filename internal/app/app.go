@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/runnel-io/runnel/internal/command"
@@ -31,7 +31,13 @@ type App struct {
 
 	stop     context.CancelFunc
 	shutdown chan struct{} // closed by SHUTDOWN
+	stopped  chan struct{} // closed by Shutdown
 	once     sync.Once
+	stopOnce sync.Once
+	// noSave is set by SHUTDOWN NOSAVE: no final checkpoint.
+	noSave atomic.Bool
+	// persist is the data directory, once OpenStore has opened it.
+	persist *persistence
 }
 
 // settings adapts the configuration to what the network layer reads.
@@ -75,7 +81,7 @@ func New(cfg *config.Config, log *slog.Logger) *App {
 	t := command.NewTable(env)
 	srv := server.New(t, settings{cfg}, log)
 	env.Srv = srv
-	a := &App{Cfg: cfg, Env: env, Server: srv, Table: t, log: log, shutdown: make(chan struct{})}
+	a := &App{Cfg: cfg, Env: env, Server: srv, Table: t, log: log, shutdown: make(chan struct{}), stopped: make(chan struct{})}
 	env.Shutdown = a.requestShutdown
 
 	ps.Flags.Store(uint32(cfg.NotifyKeyspaceEvents()))
@@ -148,23 +154,23 @@ func (a *App) Serve(l net.Listener) error {
 func (a *App) ShutdownRequested() <-chan struct{} { return a.shutdown }
 
 func (a *App) requestShutdown(save bool) error {
-	_ = save // nothing to save until the storage engine exists
+	if !save {
+		a.noSave.Store(true)
+	}
 	a.once.Do(func() { close(a.shutdown) })
 	return nil
 }
 
-// PrepareDir creates the data directory.
-func (a *App) PrepareDir() error {
-	dir := a.Cfg.Dir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("data directory %s: %w", dir, err)
-	}
-	return nil
-}
-
 // Shutdown stops the server gracefully: no new connections, in-flight
-// commands finish and their replies are sent.
+// commands finish and their replies are sent; then, if a data directory is
+// open, a final checkpoint is written (unless SHUTDOWN NOSAVE) and the log
+// is synced and closed.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.stop()
-	return a.Server.Shutdown(ctx)
+	a.stopOnce.Do(func() { close(a.stopped) })
+	err := a.Server.Shutdown(ctx)
+	if serr := a.closeStore(!a.noSave.Load()); err == nil {
+		err = serr
+	}
+	return err
 }

@@ -395,6 +395,7 @@ func (b *blocker) reexec(keys []engine.ReadyKey, ready []engine.ReadyKey) (done 
 	run := b.wakes(x, keys)
 	if run {
 		b.cmd.Run(x)
+		x.journalOne(b.db, b.cmd, b.args)
 	}
 	x.Tx.Unlock()
 	b.dur += time.Since(start)

@@ -777,10 +777,11 @@ func TestBlockSignalWhileParking(t *testing.T) {
 	var action func()
 	var armed atomic.Bool
 	bs := startBlockServer(t, func(s *server.Server) {
-		s.BeforeFlush = func(c *server.Client) {
+		s.BeforeFlush = func(c *server.Client) bool {
 			if c.IsBlocked() && armed.CompareAndSwap(true, false) {
 				action()
 			}
+			return true
 		}
 	})
 	c := bs.dial(t)

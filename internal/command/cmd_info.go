@@ -234,24 +234,83 @@ func humanBytes(n int64) string {
 	}
 }
 
+// PersistenceInfo is the state INFO persistence reports; internal/app fills
+// it from the store (Env.Persistence).
+type PersistenceInfo struct {
+	Enabled                   bool   // a data directory is open
+	CheckpointInProgress      bool   // rdb_bgsave_in_progress
+	CheckpointOK              bool   // rdb_last_bgsave_status
+	LastCheckpointSec         int64  // rdb_last_bgsave_time_sec (-1: none)
+	CurrentCheckpointSec      int64  // rdb_current_bgsave_time_sec (-1: none)
+	Checkpoints               int64  // rdb_saves
+	WriteOK                   bool   // aof_last_write_status
+	Policy                    string // appendfsync in force
+	LastFsync                 int64  // unix ms of the last successful fsync
+	FsyncLatencyUs            int64  // how long it took
+	Fsyncs, FailedFsyncs      int64
+	LogSeq, DurableSeq        uint64 // newest record logged, made durable
+	PendingBytes              int64  // logged, not yet durable
+	LogSinceCheckpoint        int64  // what a restart replays, in bytes
+	CheckpointSeq             uint64 // the newest checkpoint covers records up to it
+	CheckpointSize, DiskBytes int64
+	LastWriteError            string // "" when healthy
+}
+
 func infoPersistence(x *Ctx, b *infoBuilder) {
 	e := x.Env
+	p := PersistenceInfo{CheckpointOK: true, WriteOK: true, LastCheckpointSec: -1, CurrentCheckpointSec: -1}
+	if e.Persistence != nil {
+		p = e.Persistence()
+	}
 	b.kv("loading", "0")
 	b.kv("async_loading", "0")
 	b.kvi("rdb_changes_since_last_save", e.KS.Dirty())
-	b.kv("rdb_bgsave_in_progress", "0")
+	b.kv("rdb_bgsave_in_progress", boolDigit(p.CheckpointInProgress))
 	b.kvi("rdb_last_save_time", e.LastSave.Load())
-	b.kv("rdb_last_bgsave_status", "ok")
-	b.kv("rdb_last_bgsave_time_sec", "-1")
-	b.kv("rdb_current_bgsave_time_sec", "-1")
-	b.kv("rdb_saves", "0")
-	b.kv("aof_enabled", "0")
+	b.kv("rdb_last_bgsave_status", okErr(p.CheckpointOK))
+	b.kvi("rdb_last_bgsave_time_sec", p.LastCheckpointSec)
+	b.kvi("rdb_current_bgsave_time_sec", p.CurrentCheckpointSec)
+	b.kvi("rdb_saves", p.Checkpoints)
+	b.kv("aof_enabled", boolDigit(p.Enabled))
 	b.kv("aof_rewrite_in_progress", "0")
 	b.kv("aof_rewrite_scheduled", "0")
 	b.kv("aof_last_rewrite_time_sec", "-1")
 	b.kv("aof_current_rewrite_time_sec", "-1")
 	b.kv("aof_last_bgrewrite_status", "ok")
-	b.kv("aof_last_write_status", "ok")
+	b.kv("aof_last_write_status", okErr(p.WriteOK))
+	if !p.Enabled {
+		return
+	}
+	// Runnel's own fields: the write-ahead log and the checkpoints.
+	b.kv("runnel_appendfsync", p.Policy)
+	b.kvi("runnel_last_fsync_ms", p.LastFsync)
+	b.kvi("runnel_fsync_latency_us", p.FsyncLatencyUs)
+	b.kvi("runnel_fsyncs", p.Fsyncs)
+	b.kvi("runnel_failed_fsyncs", p.FailedFsyncs)
+	b.kv("runnel_log_seq", strconv.FormatUint(p.LogSeq, 10))
+	b.kv("runnel_log_durable_seq", strconv.FormatUint(p.DurableSeq, 10))
+	b.kvi("runnel_log_pending_bytes", p.PendingBytes)
+	b.kvi("runnel_log_since_checkpoint_bytes", p.LogSinceCheckpoint)
+	b.kv("runnel_checkpoint_seq", strconv.FormatUint(p.CheckpointSeq, 10))
+	b.kvi("runnel_checkpoint_bytes", p.CheckpointSize)
+	b.kvi("runnel_disk_bytes", p.DiskBytes)
+	if p.LastWriteError != "" {
+		b.kv("runnel_last_write_error", p.LastWriteError)
+	}
+}
+
+func boolDigit(v bool) string {
+	if v {
+		return "1"
+	}
+	return "0"
+}
+
+func okErr(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "err"
 }
 
 func infoStats(x *Ctx, b *infoBuilder) {

@@ -180,10 +180,15 @@ func (t *Table) cmdExec(x *Ctx) {
 	x.Tx.UnwatchLocked(&s.watch)
 	x.W.Array(len(m.cmds))
 	x.inExec = true
+	s.journalBegin()
 	for _, q := range m.cmds {
 		start := time.Now()
 		x.Cmd, x.Args, x.errored = q.cmd, q.args, false
+		db, changes := x.DB, x.Tx.Changes()
 		q.cmd.Run(x)
+		if x.Tx.Changes() != changes {
+			s.journalAdd(db, q.cmd, q.args)
+		}
 		dur := time.Since(start)
 		q.cmd.stats.record(dur, x.errored)
 		if q.cmd.Flags&SkipMonitor == 0 {
@@ -194,6 +199,7 @@ func (t *Table) cmdExec(x *Ctx) {
 		}
 	}
 	x.inExec = false
+	x.journalCommit() // the whole transaction is one record: all or nothing
 	x.Tx.Unlock()
 	// EXEC itself fails only for its own errors, not its commands'.
 	x.errored = false

@@ -1,11 +1,54 @@
 package command
 
-// Server commands that do not belong to another group: SHUTDOWN.
+// Server commands that do not belong to another group: SHUTDOWN, and the
+// checkpoint commands SAVE and BGSAVE (LASTSAVE is with the introspection
+// commands).
 
 func init() { registrations = append(registrations, registerServer) }
 
 func registerServer(t *Table) {
-	t.add(&Command{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy | NoKeyspace, Run: cmdShutdown})
+	t.add(&Command{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy | NoKeyspace, Run: cmdShutdown},
+		&Command{Name: "save", Arity: 1, Flags: Admin | NoScript | NoMulti | NoKeyspace, Run: cmdSave},
+		&Command{Name: "bgsave", Arity: -1, Flags: Admin | NoScript | NoKeyspace, Run: cmdBgsave})
+}
+
+// SAVE (redis.io/commands/save) writes a checkpoint and answers once it is
+// durable. Without a data directory (an in-memory server) it fails as a
+// failed rdbSave does.
+func cmdSave(x *Ctx) {
+	ck := x.Env.Checkpointer
+	switch {
+	case ck != nil && ck.InProgress():
+		x.Error(msgBgsaveInProgress)
+	case ck == nil:
+		x.Error(msgErr)
+	default:
+		if err := ck.Save(); err != nil {
+			x.Env.Log.Warn("SAVE failed", "err", err)
+			x.Error(msgErr)
+			return
+		}
+		x.W.OK()
+	}
+}
+
+// BGSAVE [SCHEDULE] (redis.io/commands/bgsave) starts a checkpoint in the
+// background. As in Redis, a checkpoint already running answers an error,
+// SCHEDULE or not (Runnel has no other background job to wait for).
+func cmdBgsave(x *Ctx) {
+	if len(x.Args) > 1 && (len(x.Args) > 2 || !x.Is(1, "schedule")) {
+		x.Error(msgSyntax)
+		return
+	}
+	ck := x.Env.Checkpointer
+	switch {
+	case ck == nil:
+		x.Error(msgErr)
+	case ck.BackgroundSave():
+		x.W.Simple("Background saving started")
+	default:
+		x.Error(msgBgsaveInProgress)
+	}
 }
 
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (redis.io/commands/shutdown)

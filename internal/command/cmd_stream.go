@@ -299,7 +299,8 @@ func idmpDefaults(x *Ctx) stream.IDMPConfig {
 	if x.Env.Cfg == nil {
 		return stream.DefaultIDMPConfig
 	}
-	return stream.IDMPConfig{Duration: x.Env.Cfg.StreamIDMPDuration(), MaxSize: x.Env.Cfg.StreamIDMPMaxSize()}
+	p := x.Params()
+	return stream.IDMPConfig{Duration: p.IDMPDuration, MaxSize: p.IDMPMaxSize}
 }
 
 // streamErrorText maps a stream core error to Redis's reply text.

@@ -577,15 +577,23 @@ func serveHistory(x *Ctx, a *readArgs, s *stream.Stream, g *stream.Group, c *str
 	x.W.Raw(arrayHeaderReserve[:])
 	body := x.W.Len()
 	var n, size int64
+	redelivered := false
 	s.ReadHistory(g, c, after, count, x.Now, func(e stream.Entry, live bool) {
 		if live {
 			x.writeEntry(e)
 			size += entrySize(e)
+			redelivered = true
 		} else {
 			x.writeDeletedEntry(e.ID)
 		}
 		n++
 	})
+	if redelivered {
+		// Delivery counts and times changed: Redis propagates XCLAIMs
+		// for them without counting a change (dirty), so this is logged
+		// without one too.
+		x.Tx.NoteChange()
+	}
 	fixArrayHeader(x, mark, body, n)
 	b.take(n, size)
 }

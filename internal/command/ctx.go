@@ -7,6 +7,7 @@ import (
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/resp"
 	"github.com/runnel-io/runnel/internal/server"
+	"github.com/runnel-io/runnel/internal/store"
 )
 
 // Ctx is the context of one command being run. It is reused for every
@@ -24,6 +25,12 @@ type Ctx struct {
 
 	errored bool // the command replied with an error
 	inExec  bool // running inside EXEC
+	replay  bool // re-executing a logged operation at startup (journal.go)
+
+	// params are the configuration values the command's effect depends
+	// on, read once (Params) so that the log records what was used.
+	params       store.Params
+	paramsLoaded bool
 }
 
 // Error writes an error reply and counts it in the error statistics.

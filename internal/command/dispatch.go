@@ -28,6 +28,8 @@ type Session struct {
 	waitq  []any
 	// stream is scratch for the stream commands (stream_util.go).
 	stream streamScratch
+	// journal is the durability state of the connection (journal.go).
+	journal sessionJournal
 }
 
 func (t *Table) session(c *server.Client) *Session {
@@ -81,6 +83,12 @@ func (t *Table) Serve(c *server.Client, args [][]byte) {
 		t.reject(x, cmd, msgNoMulti)
 		return
 	}
+	if deniedByDiskError(cmd, s) {
+		if msg := env.diskErrorMsg(); msg != "" {
+			t.reject(x, cmd, msg)
+			return
+		}
+	}
 	if c.W.Proto == 2 && s.subs.count() > 0 && !allowedInSubscribe(cmd) {
 		t.reject(x, cmd, formatMsg(msgPubSubContext, cmd.Name))
 		return
@@ -118,8 +126,10 @@ func (t *Table) call(x *Ctx, cmd *Command, args [][]byte) {
 		locked = true
 	}
 	s.block = blockState{}
+	db := x.DB
 	cmd.Run(x)
 	if locked {
+		x.journalOne(db, cmd, args)
 		x.Tx.Unlock()
 	}
 	dur := time.Since(start)

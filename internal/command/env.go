@@ -63,6 +63,15 @@ type Env struct {
 	// the keyspace (engine.Keyspace.BlockingKeys).
 	BlockedClients atomic.Int64
 	timeoutClients atomic.Int64
+
+	// Journal, when set, logs every command that changes the keyspace and
+	// tells when a record is durable (journal.go); nil runs in memory.
+	Journal Journal
+	// Checkpointer, when set, serves SAVE, BGSAVE and the shutdown save.
+	Checkpointer Checkpointer
+	// Persistence, when set, reports the store's state for INFO.
+	Persistence func() PersistenceInfo
+	expireBuf   []byte // active expiry's log record, one goroutine
 }
 
 // NewTable builds the command table over env.
@@ -86,6 +95,7 @@ func NewTable(env *Env) *Table {
 	}
 	if env.KS != nil {
 		env.KS.OnReady(t.serveExpired)
+		env.KS.OnExpire(t.logExpired)
 	}
 	return t
 }

@@ -8,6 +8,14 @@ package command
 
 // Generic, and the dispatcher.
 const (
+	// msgMisconfAOF is writeCommandsGetDiskErrorMessage's AOF case: the
+	// write-ahead log cannot be written or synced.
+	msgMisconfAOF = "MISCONF Errors writing to the AOF file: %s"
+	// msgBgsaveInProgress answers SAVE and BGSAVE while a checkpoint runs.
+	msgBgsaveInProgress = "ERR Background save already in progress"
+	// msgErr is Redis's shared.err, the reply of a failed SAVE.
+	msgErr = "ERR"
+
 	msgSyntax          = "ERR syntax error"
 	msgNotInt          = "ERR value is not an integer or out of range"
 	msgNotFloat        = "ERR value is not a valid float"

@@ -152,5 +152,6 @@ func (x *Ctx) streamLimits() stream.Limits {
 	if x.Env.Cfg == nil {
 		return stream.Limits{MaxEntries: 100, MaxBytes: 4096}
 	}
-	return stream.Limits{MaxEntries: x.Env.Cfg.StreamNodeMaxEntries(), MaxBytes: x.Env.Cfg.StreamNodeMaxBytes()}
+	p := x.Params()
+	return stream.Limits{MaxEntries: p.NodeMaxEntries, MaxBytes: p.NodeMaxBytes}
 }

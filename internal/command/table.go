@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/runnel-io/runnel/internal/resp"
 )
 
 // Flag describes how a command behaves; the names follow Redis's command
@@ -78,10 +80,18 @@ type Command struct {
 // Table is the set of commands the server knows.
 type Table struct {
 	cmds map[string]*Command
-	env  *Env
+	// canonical maps the registered names, unaffected by rename-command:
+	// the log names commands this way (journal.go).
+	canonical map[string]*Command
+	// replayS and replayW run logged operations at startup (Replay).
+	replayS *Session
+	replayW resp.Writer
+	env     *Env
 }
 
-func newTable() *Table { return &Table{cmds: make(map[string]*Command)} }
+func newTable() *Table {
+	return &Table{cmds: make(map[string]*Command), canonical: make(map[string]*Command)}
+}
 
 // add registers commands.
 func (t *Table) add(cmds ...*Command) {
@@ -90,6 +100,7 @@ func (t *Table) add(cmds ...*Command) {
 			panic("command: duplicate registration of " + c.Name)
 		}
 		t.cmds[c.Name] = c
+		t.canonical[c.Name] = c
 		for name, sc := range c.Sub {
 			sc.Parent = c
 			if !strings.Contains(sc.Name, "|") {

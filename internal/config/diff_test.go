@@ -18,6 +18,7 @@ var diffExclusions = map[string]string{
 	"bind":        "Runnel defaults to loopback only (127.0.0.1 -::1); the test server is started with --bind",
 	"dir":         "Runnel defaults to ./data; Redis reports its working directory",
 	"appendfsync": "Runnel defaults to always (Redis: everysec)",
+	"appendonly":  "Runnel always logs writes and reports yes (Redis: no)",
 	"save":        "Runnel defaults to no snapshots; the test server is started with --save \"\"",
 	"port":        "the test server listens on a random free port",
 	"logfile":     "runtime-dependent: the test server is started with --logfile \"\"",

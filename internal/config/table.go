@@ -9,6 +9,7 @@ package config
 //	bind         "127.0.0.1 -::1" (Redis: "* -::*"): loopback only
 //	dir          "./data" (Redis: the current directory)
 //	appendfsync  always (Redis: everysec)
+//	appendonly   yes (Redis: no): Runnel always logs writes
 //	save         "" (Redis: "3600 1 300 100 60 10000")
 //
 // Parameters flagged "ignored" are accepted, validated, stored, returned by
@@ -55,7 +56,7 @@ var params = []*param{
 	boolP("activedefrag", "", ignored, false, "Enable active defragmentation (unavailable: setting yes is refused, as in Redis built without its jemalloc).").withCheck(validActiveDefrag),
 	boolP("syslog-enabled", "", immutable|ignored, false, "Send logs to syslog."),
 	boolP("cluster-enabled", "", immutable|ignored, false, "Run as a Redis Cluster node (not supported)."),
-	boolP("appendonly", "", denyLoading|ignored, false, "Persist every write to the append-only file."),
+	boolP("appendonly", "", denyLoading|ignored, true, "Runnel always logs every write to its write-ahead log (accepted for compatibility; reported as yes)."),
 	boolP("cluster-allow-reads-when-down", "", ignored, false, "Serve reads while the cluster is down."),
 	boolP("cluster-allow-pubsubshard-when-down", "", ignored, true, "Serve sharded pub/sub while the cluster is down."),
 	boolP("crash-log-enabled", "", ignored, true, "Write a crash report with a stack trace to the log when crashing."),
@@ -95,7 +96,7 @@ var params = []*param{
 	enumP("repl-diskless-load", "", denyLoading|ignored, replDisklessLoadEnum, "disabled", "How a replica loads the RDB received from its master."),
 	enumP("loglevel", "", 0, loglevelEnum, "notice", "Log verbosity."),
 	enumP("maxmemory-policy", "", 0, maxmemoryPolicyEnum, "noeviction", "Eviction policy applied when maxmemory is reached."),
-	enumP("appendfsync", "", ignored, fsyncEnum, "always", "When the append-only file is fsynced."),
+	enumP("appendfsync", "", 0, fsyncEnum, "always", "When the write-ahead log is fsynced: always (before each reply), everysec, no (left to the OS)."),
 	enumP("oom-score-adj", "", ignored, oomScoreAdjEnum, "no", "How oom-score-adj-values are applied to the Linux OOM killer."),
 	enumP("acl-pubsub-default", "", ignored, aclPubsubDefaultEnum, "resetchannels", "Default pub/sub channel permissions of new ACL users."),
 	enumP("sanitize-dump-payload", "", ignored, sanitizeDumpPayloadEnum, "no", "Deep-check RESTORE and replication payloads."),
@@ -109,7 +110,7 @@ var params = []*param{
 	intP("databases", "", immutable, 1, intMax, 16, "Number of logical databases."),
 	intP("port", "", 0, 0, 65535, 6379, "TCP port to listen on (0: no TCP listener)."),
 	intP("io-threads", "", immutable|ignored, 1, 128, 1, "Number of I/O threads."),
-	intP("auto-aof-rewrite-percentage", "", ignored, 0, intMax, 100, "Rewrite the AOF when it grew by this percentage since the last rewrite (0: never)."),
+	intP("auto-aof-rewrite-percentage", "", 0, 0, intMax, 100, "Checkpoint when the log since the last checkpoint reaches this percentage of the checkpoint's size (0: never automatically)."),
 	intP("cluster-replica-validity-factor", "cluster-slave-validity-factor", ignored, 0, intMax, 10, "Maximum data age factor for a replica to fail over."),
 	intP("list-max-listpack-size", "list-max-ziplist-size", ignored, intMin, intMax, -2, "Size of a list node: negative is bytes (-1: 4kb ... -5: 64kb), positive is entries."),
 	intP("tcp-keepalive", "", 0, 0, intMax, 300, "TCP keepalive interval in seconds (0: off)."),
@@ -172,7 +173,7 @@ var params = []*param{
 	uintP("client-query-buffer-limit", "", 0, 1024*1024, longMax, 1024*1024*1024, "Maximum size of one client's query buffer.").memory(),
 	intP("maxmemory-clients", "", ignored, -100, longMax, 0, "Memory limit of all clients together, in bytes or as N% of maxmemory (0: none).").memory().percent(),
 	intP("repl-backlog-ttl", "", ignored, 0, longMax, 60*60, "Seconds without replicas after which the backlog is freed."),
-	intP("auto-aof-rewrite-min-size", "", ignored, 0, llongMax, 64*1024*1024, "Minimum AOF size for an automatic rewrite.").memory(),
+	intP("auto-aof-rewrite-min-size", "", 0, 0, llongMax, 64*1024*1024, "Log size since the last checkpoint below which no automatic checkpoint is taken.").memory(),
 	intP("loading-process-events-interval-bytes", "", hidden|ignored, 1024, intMax, 1024*1024*2, "Bytes loaded between two event-loop iterations while loading."),
 	intP("tls-port", "", ignored, 0, 65535, 0, "TLS port to listen on (TLS is not supported)."),
 	intP("tls-session-cache-size", "", ignored, 0, intMax, 20*1024, "Number of cached TLS sessions."),

@@ -51,6 +51,9 @@ func (ks *Keyspace) ExpireCycle(now int64, budget time.Duration) {
 					sampled++
 					if e.expired(now) {
 						ks.expireEntry(s, db, e, &ready)
+						if ks.onExpire != nil {
+							s.logSeq = ks.onExpire(db, e.key, now)
+						}
 						expired++
 					}
 				}

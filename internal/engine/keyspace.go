@@ -69,6 +69,11 @@ type Keyspace struct {
 	blockingKeys, blockingKeysNoKey atomic.Int64
 	onReady                         func([]ReadyKey)
 
+	// Journal state (durability.go): the log sequence of the last logged
+	// write that held the whole keyspace, and who logs active expiry.
+	globalLogSeq uint64
+	onExpire     func(db int, key string, now int64) uint64
+
 	// Counters reported by INFO stats.
 	Hits, Misses, Expired, ExpiredStalePerc atomic.Int64
 	dirty                                   atomic.Int64
@@ -80,7 +85,10 @@ type shard struct {
 	watched map[watchKey][]*watcher
 	blocked map[watchKey]*waitList
 	rng     *rand.Rand
-	_       [32]byte // keeps hot shard mutexes on separate cache lines
+	// logSeq is the log sequence of the last logged write to a key of
+	// this shard (durability.go).
+	logSeq uint64
+	_      [24]byte // keeps hot shard mutexes on separate cache lines
 }
 
 type shardDB struct {
@@ -110,8 +118,12 @@ func (ks *Keyspace) Databases() int { return ks.ndb }
 // Dirty is the number of changes since start (rdb_changes_since_last_save).
 func (ks *Keyspace) Dirty() int64 { return ks.dirty.Load() }
 
-// ResetDirty sets the change counter to zero (after a save).
+// ResetDirty sets the change counter to zero (after loading).
 func (ks *Keyspace) ResetDirty() { ks.dirty.Store(0) }
+
+// SubDirty removes the n changes a checkpoint saved from the counter; the
+// changes made while it was written stay counted.
+func (ks *Keyspace) SubDirty(n int64) { ks.dirty.Add(-n) }
 
 // DBSize returns the number of keys in db, counting keys that have expired
 // but were not yet reclaimed, as Redis does.
@@ -136,12 +148,15 @@ type Tx struct {
 	// ready lists the keys with blocked clients that this Tx modified
 	// (TakeReady).
 	ready []ReadyKey
+	// changes counts the changes (AddDirty) made since Lock: the command
+	// layer logs a command that made any.
+	changes int64
 }
 
 // Lock acquires the locks for a command over keys, or the whole keyspace
 // when global is set or the keys span too many shards.
 func (ks *Keyspace) Lock(tx *Tx, keys [][]byte, global bool, now int64) {
-	tx.ks, tx.Now, tx.n, tx.global, tx.shared = ks, now, 0, false, false
+	tx.ks, tx.Now, tx.n, tx.global, tx.shared, tx.changes = ks, now, 0, false, false, 0
 	if !global {
 		for _, k := range keys {
 			s := uint16(shardOf(hashKey(k)))
@@ -222,7 +237,10 @@ func (tx *Tx) assertHeld(s int, key []byte) {
 
 // AddDirty adds n to the change counter, as each Redis command does for the
 // changes it makes.
-func (tx *Tx) AddDirty(n int64) { tx.ks.dirty.Add(n) }
+func (tx *Tx) AddDirty(n int64) {
+	tx.ks.dirty.Add(n)
+	tx.changes += n
+}
 
 // Lookup flags.
 const (

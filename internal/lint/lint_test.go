@@ -22,13 +22,14 @@ var allowed = map[string][]string{
 	"internal/stream":    {"internal/engine", "internal/resp"},
 	"internal/pubsub":    {"internal/engine", "internal/glob", "internal/resp"},
 	"internal/server":    {"internal/resp"},
-	"internal/command":   {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server", "internal/stream"},
-	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server"},
+	"internal/command":   {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server", "internal/store", "internal/stream"},
+	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server", "internal/store", "internal/vfs", "internal/wal"},
 	"internal/redistest": {},
 	"internal/vfs":       {},
 	"internal/seglog":    {"internal/vfs"},
 	"internal/wal":       {"internal/seglog", "internal/vfs"},
-	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server"},
+	"internal/store":     {"internal/engine", "internal/seglog", "internal/stream", "internal/vfs", "internal/wal"},
+	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server", "internal/store"},
 }
 
 type pkg struct {

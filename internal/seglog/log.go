@@ -25,6 +25,10 @@ type Options struct {
 	// Logger receives recovery reports (a torn tail cut off, a torn
 	// segment header rewritten) and segment deletions. Nil discards them.
 	Logger *slog.Logger
+	// FirstSeq is the sequence of the first record of a log that holds
+	// no segment yet; zero means 1. A log that continues a checkpoint
+	// whose records were all deleted starts after the checkpoint's.
+	FirstSeq uint64
 }
 
 // Log is a segmented append-only log of records addressed by sequence
@@ -64,7 +68,7 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Log, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	l := &Log{fs: fsys, dir: dir, opts: opts, lg: lg, nextSeq: 1}
+	l := &Log{fs: fsys, dir: dir, opts: opts, lg: lg, nextSeq: max(opts.FirstSeq, 1)}
 	if err := l.ensureDir(); err != nil {
 		return nil, err
 	}
@@ -302,6 +306,35 @@ func (l *Log) Sync() error {
 	return nil
 }
 
+// Flush writes every appended record to its segment file without fsync:
+// once it returns, a crash of the process loses none of them, while a
+// power loss may (appendfsync everysec and no). Sync remains the only way
+// to make records durable. A record that needs a new segment file goes
+// through Sync instead: a segment file must never exist on disk ahead of
+// the synced end of the one before it, or a power loss could leave a gap.
+// It reports whether it synced. On error the records stay pending, as for
+// Sync.
+func (l *Log) Flush() (synced bool, err error) {
+	if l.closed {
+		return false, ErrClosed
+	}
+	for _, s := range l.segs {
+		if !s.onDisk {
+			return true, l.Sync()
+		}
+	}
+	for _, s := range l.segs {
+		if s.written == len(s.buf) {
+			continue
+		}
+		if _, err := s.f.WriteAt(s.buf[s.written:], s.size+int64(s.written)); err != nil {
+			return false, err
+		}
+		s.written = len(s.buf)
+	}
+	return false, nil
+}
+
 // seal closes a synced segment that will take no more writes and hands its
 // buffer to the next new segment.
 func (l *Log) seal(s *segment) error {
@@ -347,6 +380,7 @@ func (l *Log) writeSegment(s *segment) error {
 	}
 	s.size += int64(len(s.buf))
 	s.buf = s.buf[:0]
+	s.written = 0
 	return nil
 }
 

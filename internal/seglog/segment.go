@@ -149,13 +149,16 @@ func scanSegment(r *Reader, path string, first uint64, data []byte) (scanResult,
 
 // segment is one segment file as the Log sees it.
 type segment struct {
-	path   string   // file name, dir included
-	first  uint64   // sequence of the first record, from the name
-	count  uint64   // records after the header, written and pending
-	size   int64    // bytes written and synced to the file
-	buf    []byte   // pending bytes, to be written at offset size
-	f      vfs.File // open handle while the segment is the tail or has pending bytes
-	onDisk bool     // the file has been created
+	path  string // file name, dir included
+	first uint64 // sequence of the first record, from the name
+	count uint64 // records after the header, written and pending
+	size  int64  // bytes written and synced to the file
+	buf   []byte // pending bytes, to be written at offset size
+	// written is how much of buf Flush has written to the file, not yet
+	// synced: a process crash keeps it, a power loss may not.
+	written int
+	f       vfs.File // open handle while the segment is the tail or has pending bytes
+	onDisk  bool     // the file has been created
 }
 
 func (s *segment) pending() bool { return len(s.buf) > 0 || !s.onDisk }

@@ -74,7 +74,9 @@ type Server struct {
 
 	// BeforeFlush, if set, is called before a batch of replies is sent
 	// (the durability hook: it waits until the batch's writes are safe).
-	BeforeFlush func(c *Client)
+	// When it reports false the replies are dropped and the connection
+	// closed: they must not be acknowledged.
+	BeforeFlush func(c *Client) bool
 
 	// isLocal decides whether a remote address is loopback (replaceable in
 	// tests, which cannot connect from a real non-loopback address).
@@ -302,6 +304,12 @@ func (s *Server) afterCommand(c *Client, mark int) bool {
 		c.replyMode.Store(n)
 	}
 	if c.async {
+		// The writer goroutine may send pending output at any moment, so
+		// the reply is made safe before it joins.
+		if s.BeforeFlush != nil && !s.BeforeFlush(c) {
+			c.W.B = c.W.B[:0]
+			return false
+		}
 		c.outMu.Lock()
 		c.pending = append(c.pending, c.W.B...)
 		c.outMu.Unlock()
@@ -316,8 +324,9 @@ func (s *Server) afterCommand(c *Client, mark int) bool {
 
 // flush sends the batch's replies. It reports false if the connection broke.
 func (s *Server) flush(c *Client) bool {
-	if s.BeforeFlush != nil {
-		s.BeforeFlush(c)
+	if s.BeforeFlush != nil && !s.BeforeFlush(c) {
+		c.W.B = c.W.B[:0]
+		return false
 	}
 	if c.async {
 		if len(c.W.B) > 0 {

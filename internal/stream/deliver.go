@@ -366,10 +366,10 @@ func (g *Group) Nack(s *Stream, id ID, mode NackMode, retryCount int64, force bo
 		case retryCount >= 0:
 			cnt = retryCount
 		case mode == NackSilent:
-			if cnt > 0 {
+			// Redis's delivery_count is unsigned: a count incremented
+			// past LLONG_MAX (negative here) is still above zero.
+			if cnt != 0 {
 				cnt--
-			} else {
-				cnt = 0
 			}
 		case mode == NackFatal:
 			cnt = math.MaxInt64

@@ -1,6 +1,9 @@
 package stream
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // Reproducers of bugs FuzzStreamOps found, minimized by hand. Each is also
 // in testdata/fuzz/FuzzStreamOps as an input of the fuzz target.
@@ -79,4 +82,33 @@ func TestSetIDBelowTombstone(t *testing.T) {
 			check(t, s)
 		})
 	}
+}
+
+// TestNackSilentPastMaxCount: XNACK FATAL sets the delivery count to
+// LLONG_MAX and a later delivery takes it one further. Redis keeps the count
+// unsigned (2^63, shown as -9223372036854775808 by XPENDING), so XNACK
+// SILENT, "-1, not below 0", brings it back to LLONG_MAX, not to 0.
+func TestNackSilentPastMaxCount(t *testing.T) {
+	s := New()
+	add(t, s, ID{1, 0})
+	g := mustGroup(t, s, "g", MinID)
+	c := consumer(g, "c", 1)
+	readAll(s, g, c, 0, 1)
+	g.Nack(s, ID{1, 0}, NackFatal, -1, false)
+	s.ReadHistory(g, c, MinID, 0, 2, func(Entry, bool) {}) // NACKed: not c's
+	n := s.ReadNew(g, c, 0, false, 3, func(Entry) {})      // nothing new
+	if n != 0 {
+		t.Fatalf("ReadNew delivered %d", n)
+	}
+	if _, claimed, _ := s.Claim(g, c, ID{1, 0}, ClaimOpts{NowMs: 4, DeliveryTime: 4, RetryCount: -1}, nil); !claimed {
+		t.Fatal("XCLAIM of the NACKed entry")
+	}
+	if p, ok := g.PendingOf(ID{1, 0}); !ok || p.DeliveryCount != math.MinInt64 {
+		t.Fatalf("after FATAL and a claim: %+v %v, want count 2^63 (MinInt64)", p, ok)
+	}
+	g.Nack(s, ID{1, 0}, NackSilent, -1, false)
+	if p, _ := g.PendingOf(ID{1, 0}); p.DeliveryCount != math.MaxInt64 {
+		t.Fatalf("SILENT after 2^63: count %d, want LLONG_MAX", p.DeliveryCount)
+	}
+	check(t, s)
 }

@@ -74,28 +74,47 @@ func (m *MemFS) CrashClone() *MemFS { return m.crashClone(nil) }
 // reproduces the same clone.
 func (m *MemFS) CrashCloneWith(rng *rand.Rand) *MemFS { return m.crashClone(rng) }
 
+// ProcessCrashClone returns a new MemFS holding everything written to this
+// one, synced or not: what a crash of the process (kill -9) leaves, since
+// the kernel keeps what it was given. Everything in the clone is durable.
+func (m *MemFS) ProcessCrashClone() *MemFS {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := map[*memNode]*memNode{}
+	return &MemFS{root: cloneNode(m.root, nil, seen, true), locks: map[string]bool{}}
+}
+
 func (m *MemFS) crashClone(rng *rand.Rand) *MemFS {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := map[*memNode]*memNode{} // a node under two durable names stays one node
-	return &MemFS{root: cloneNode(m.root, rng, seen), locks: map[string]bool{}}
+	return &MemFS{root: cloneNode(m.root, rng, seen, false), locks: map[string]bool{}}
 }
 
-func cloneNode(n *memNode, rng *rand.Rand, seen map[*memNode]*memNode) *memNode {
+// cloneNode copies n as a crash leaves it: its synced state (and, with rng,
+// a prefix of unsynced appends), or with all everything written.
+func cloneNode(n *memNode, rng *rand.Rand, seen map[*memNode]*memNode, all bool) *memNode {
 	if c, ok := seen[n]; ok {
 		return c
 	}
 	c := &memNode{isDir: n.isDir, modTime: n.modTime}
 	seen[n] = c
 	if n.isDir {
-		c.children = make(map[string]*memNode, len(n.syncedChildren))
-		for _, name := range slices.Sorted(maps.Keys(n.syncedChildren)) {
-			c.children[name] = cloneNode(n.syncedChildren[name], rng, seen)
+		children := n.syncedChildren
+		if all {
+			children = n.children
+		}
+		c.children = make(map[string]*memNode, len(children))
+		for _, name := range slices.Sorted(maps.Keys(children)) {
+			c.children[name] = cloneNode(children[name], rng, seen, all)
 		}
 		c.syncedChildren = maps.Clone(c.children)
 		return c
 	}
 	d := n.synced
+	if all {
+		d = bytes.Clone(n.data)
+	}
 	if s := len(d); rng != nil && len(n.data) > s && bytes.Equal(n.data[:s], d) {
 		if k := rng.IntN(len(n.data) - s + 1); k > 0 {
 			d = append(d[:s:s], n.data[s:s+k]...) // cap-limited: a fresh array

@@ -51,9 +51,11 @@ type Options struct {
 type Stats struct {
 	Policy          Policy
 	LastSeq         uint64        // newest sequence appended
+	WrittenSeq      uint64        // newest sequence written to the file
 	DurableSeq      uint64        // newest sequence a successful sync covered
 	PendingRecords  uint64        // LastSeq - DurableSeq
 	PendingBytes    int64         // bytes (as laid out on disk) of those records
+	AppendedBytes   int64         // bytes (as laid out on disk) appended since Open
 	Syncs           uint64        // successful syncs since Open
 	FailedSyncs     uint64        // failed syncs since Open
 	LastSyncTime    time.Time     // end of the last successful sync (Open's time before one)
@@ -99,6 +101,9 @@ type WAL struct {
 	spare         batch         // the other staging buffer, reused after a sync
 	lastSeq       uint64        // last sequence Append gave
 	durable       uint64        // last sequence a successful sync covered
+	written       uint64        // last sequence written to the file (>= durable)
+	wantSync      bool          // a waiter of cur needs an fsync, not only a write
+	inflightSync  bool          // the round being run fsyncs
 	appended      int64         // bytes appended since Open (RecordSize each)
 	durableBytes  int64         // value of appended that durable corresponds to
 	cur           *round        // round of records not yet taken by a sync
@@ -151,6 +156,7 @@ func Open(fsys vfs.FS, dir string, opts Options) (*WAL, error) {
 		log:        l,
 		lastSeq:    l.LastSeq(),
 		durable:    l.DurableSeq(),
+		written:    l.DurableSeq(),
 		cur:        newRound(),
 		lastSyncAt: opts.Clock(),
 		kick:       make(chan struct{}, 1),
@@ -186,38 +192,46 @@ func (w *WAL) Append(typ byte, payload []byte) (uint64, error) {
 	return seq, nil
 }
 
-// WaitDurable waits, under Always, until a sync covering seq has completed
-// and returns its error: nil once seq is on stable storage. Concurrent
-// waiters share one sync. Under EverySec and No it returns nil at once.
-// seq must have been returned by Append; 0 returns nil.
+// WaitDurable waits until record seq is safe under the policy and returns
+// the error of the attempt that covered it. Under Always, safe means
+// fsynced: on stable storage. Under EverySec and No it means written to
+// the file: a crash of the process loses nothing, a power loss may lose
+// what the next sync (once a second under EverySec) had not yet covered.
+// Concurrent waiters share one write and one fsync (group commit). seq
+// must have been returned by Append; 0 returns nil.
 func (w *WAL) WaitDurable(seq uint64) error {
-	if Policy(w.policy.Load()) != Always {
-		return nil
-	}
-	w.mu.Lock()
-	if seq <= w.durable {
-		w.mu.Unlock()
-		return nil
-	}
-	if seq > w.lastSeq {
-		last := w.lastSeq
-		w.mu.Unlock()
-		return fmt.Errorf("wal: WaitDurable(%d): the last sequence appended is %d", seq, last)
-	}
-	r := w.inflight
-	if r == nil || seq > w.inflightSeq {
-		// After Close's final sync, cur is a round already ended with
-		// ErrClosed: seq was in that sync and it failed.
-		r = w.cur
-		w.want = true
-		select {
-		case w.kick <- struct{}{}:
-		default: // a kick is already pending
+	sync := Policy(w.policy.Load()) == Always
+	for {
+		w.mu.Lock()
+		if seq <= w.durable || !sync && seq <= w.written {
+			w.mu.Unlock()
+			return nil
 		}
+		if seq > w.lastSeq {
+			last := w.lastSeq
+			w.mu.Unlock()
+			return fmt.Errorf("wal: WaitDurable(%d): the last sequence appended is %d", seq, last)
+		}
+		r := w.inflight
+		if r == nil || seq > w.inflightSeq || sync && !w.inflightSync {
+			// After Close's final sync, cur is a round already ended with
+			// ErrClosed: seq was in that sync and it failed.
+			r = w.cur
+			w.want = true
+			w.wantSync = w.wantSync || sync
+			select {
+			case w.kick <- struct{}{}:
+			default: // a kick is already pending
+			}
+		}
+		w.mu.Unlock()
+		<-r.done
+		if r.err != nil {
+			return r.err
+		}
+		// The round succeeded; it covered seq unless it was a write-only
+		// round and a switch to Always now wants a sync: look again.
 	}
-	w.mu.Unlock()
-	<-r.done
-	return r.err
 }
 
 // Sync makes every record appended so far durable, now, whatever the
@@ -231,7 +245,7 @@ func (w *WAL) Sync() error {
 	if closed {
 		return ErrClosed
 	}
-	return w.commitLocked()
+	return w.commitLocked(true)
 }
 
 // SetPolicy switches the appendfsync policy (CONFIG SET appendfsync). It
@@ -266,9 +280,11 @@ func (w *WAL) Stats() Stats {
 	return Stats{
 		Policy:          Policy(w.policy.Load()),
 		LastSeq:         w.lastSeq,
+		WrittenSeq:      w.written,
 		DurableSeq:      w.durable,
 		PendingRecords:  w.lastSeq - w.durable,
 		PendingBytes:    w.appended - w.durableBytes,
+		AppendedBytes:   w.appended,
 		Syncs:           w.syncs,
 		FailedSyncs:     w.failed,
 		LastSyncTime:    w.lastSyncAt,
@@ -296,6 +312,32 @@ func (w *WAL) Iterate(from uint64, fn func(seq uint64, typ byte, payload []byte)
 	return w.log.Iterate(from, fn)
 }
 
+// TruncateFront makes every record appended so far durable, then deletes
+// the oldest segments whose records all have sequences <= seq (see
+// seglog.Log.TruncateFront): a checkpoint covering seq made them useless.
+func (w *WAL) TruncateFront(seq uint64) error {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if err := w.commitLocked(true); err != nil {
+		return err
+	}
+	return w.log.TruncateFront(seq)
+}
+
+// FirstSeq returns the sequence of the oldest record the log still holds
+// (the next one to be appended when it holds none).
+func (w *WAL) FirstSeq() uint64 {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	return w.log.FirstSeq()
+}
+
 // Close stops the committer, syncs what is pending (waking its waiters
 // with the result) and closes the Log. It returns the first error; a later
 // call returns nil at once.
@@ -311,7 +353,7 @@ func (w *WAL) Close() error {
 	<-w.done
 	w.logMu.Lock()
 	defer w.logMu.Unlock()
-	err := w.commitLocked()
+	err := w.commitLocked(true)
 	if cerr := w.log.Close(); err == nil {
 		err = cerr
 	}
@@ -344,14 +386,17 @@ func (w *WAL) run() {
 			if !want {
 				continue // the kick's waiters were covered by an earlier round
 			}
+			w.logMu.Lock()
+			_ = w.commitLocked(false) // the waiters and LastSyncError get the result
+			w.logMu.Unlock()
 		case <-t.C:
 			if !w.due() {
 				continue
 			}
+			w.logMu.Lock()
+			_ = w.commitLocked(true)
+			w.logMu.Unlock()
 		}
-		w.logMu.Lock()
-		_ = w.commitLocked() // the waiters and LastSyncError get the result
-		w.logMu.Unlock()
 	}
 }
 
@@ -376,34 +421,50 @@ func (w *WAL) due() bool {
 // commitLocked is one round of group commit: take everything appended so
 // far, move it into the Log, Sync once, then publish the result and wake
 // the round's waiters. logMu must be held.
-func (w *WAL) commitLocked() error {
+func (w *WAL) commitLocked(forceSync bool) error {
 	w.mu.Lock()
+	sync := forceSync || w.wantSync || Policy(w.policy.Load()) == Always
 	w.want = false
-	if w.lastSeq == w.durable {
+	if w.lastSeq == w.durable || !sync && w.lastSeq == w.written {
 		w.mu.Unlock()
 		return nil
 	}
+	if sync {
+		w.wantSync = false
+	}
 	b := w.takeLocked()
 	r, seq, bytes := w.cur, w.lastSeq, w.appended
-	w.cur, w.inflight, w.inflightSeq = newRound(), r, seq
+	w.cur, w.inflight, w.inflightSeq, w.inflightSync = newRound(), r, seq, sync
 	w.mu.Unlock()
 
 	w.appendToLog(b)
 	start := w.clock()
-	err := w.log.Sync()
+	var err error
+	if sync {
+		err = w.log.Sync()
+	} else {
+		sync, err = w.log.Flush() // a new segment file is synced
+	}
 	end := w.clock()
 	took := end.Sub(start)
 
 	w.mu.Lock()
 	w.putBackLocked(b)
 	prevErr := w.lastErr
-	w.inflight, w.lastErr, r.err = nil, err, err
-	if err == nil {
-		w.durable, w.durableBytes = seq, bytes
+	w.inflight, r.err = nil, err
+	switch {
+	case err != nil:
+		w.lastErr = err
+		w.failed++
+	case sync:
+		w.lastErr = nil
+		w.durable, w.durableBytes, w.written = seq, bytes, seq
 		w.syncs++
 		w.lastSyncAt, w.lastSyncTook = end, took
-	} else {
-		w.failed++
+	default:
+		// Written, not synced: a failed sync before stays the last word
+		// until a sync succeeds.
+		w.written = seq
 	}
 	failed := w.failed
 	w.mu.Unlock()
@@ -411,11 +472,11 @@ func (w *WAL) commitLocked() error {
 
 	switch {
 	case err != nil && prevErr == nil:
-		w.lg.Warn("wal: sync failed; records stay pending and are retried", "err", err, "pending_through", seq)
-	case err == nil && prevErr != nil:
+		w.lg.Warn("wal: write or sync failed; records stay pending and are retried", "err", err, "pending_through", seq)
+	case err == nil && sync && prevErr != nil:
 		w.lg.Info("wal: sync recovered", "durable", seq, "failed_syncs", failed)
 	}
-	if took > SlowSyncThreshold {
+	if sync && took > SlowSyncThreshold {
 		w.lg.Warn("wal: slow fdatasync", "took", took, "expected_duration", SlowSyncThreshold, "records_through", seq)
 	}
 	return err
