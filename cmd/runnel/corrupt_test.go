@@ -16,9 +16,21 @@ import (
 	"github.com/runnel-io/runnel/internal/redistest"
 )
 
+// runningServer is a binary started by runOn.
+type runningServer struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once Wait returned
+}
+
+// stopHard kills the server and waits until it is gone.
+func (r *runningServer) stopHard() {
+	_ = r.cmd.Process.Kill()
+	<-r.exited
+}
+
 // runOn starts the binary on dir and returns a client, or the exit error
 // and stderr when it refuses to start.
-func runOn(tb testing.TB, bin, dir string) (*redis.Client, *exec.Cmd, string, error) {
+func runOn(tb testing.TB, bin, dir string) (*redis.Client, *runningServer, string, error) {
 	tb.Helper()
 	port := redistest.FreePort(tb)
 	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--dir", dir)
@@ -27,36 +39,32 @@ func runOn(tb testing.TB, bin, dir string) (*redis.Client, *exec.Cmd, string, er
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	r := &runningServer{cmd: cmd, exited: make(chan struct{})}
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(r.exited)
+	}()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		select {
-		case err := <-exited:
-			return nil, nil, stderr.String(), fmt.Errorf("exited: %v", err)
+		case <-r.exited:
+			return nil, nil, stderr.String(), fmt.Errorf("exited: %v", waitErr)
 		default:
 		}
 		if redistest.WaitForPort(addr, 50*time.Millisecond) == nil {
 			c := redis.NewClient(&redis.Options{Addr: addr})
 			tb.Cleanup(func() {
 				c.Close()
-				_ = cmd.Process.Kill()
-				<-exited
+				r.stopHard()
 			})
-			return c, cmd, "", nil
+			return c, r, "", nil
 		}
 		if time.Now().After(deadline) {
+			r.stopHard()
 			tb.Fatalf("runnel neither started nor exited\n%s", stderr.String())
 		}
-	}
-}
-
-func stopHard(tb testing.TB, cmd *exec.Cmd) {
-	tb.Helper()
-	_ = cmd.Process.Kill()
-	for cmd.ProcessState == nil {
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -87,7 +95,7 @@ func TestCorruptLogRefusedThenRepaired(t *testing.T) {
 	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	ctx := context.Background()
-	c, cmd, _, err := runOn(t, bin, dir)
+	c, srv, _, err := runOn(t, bin, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +105,7 @@ func TestCorruptLogRefusedThenRepaired(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stopHard(t, cmd)
+	srv.stopHard()
 	seg := filepath.Join(dir, "wal", "00000000000000000001.seg")
 	st, err := os.Stat(seg)
 	if err != nil {
@@ -161,7 +169,7 @@ func TestCorruptCheckpointRefusedThenRepaired(t *testing.T) {
 	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	ctx := context.Background()
-	c, cmd, _, err := runOn(t, bin, dir)
+	c, srv, _, err := runOn(t, bin, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +185,7 @@ func TestCorruptCheckpointRefusedThenRepaired(t *testing.T) {
 	if err := c.Save(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	stopHard(t, cmd)
+	srv.stopHard()
 	ckpts, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*.rnl"))
 	if len(ckpts) != 1 {
 		t.Fatalf("checkpoints: %v", ckpts)

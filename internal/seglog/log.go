@@ -472,10 +472,17 @@ func (l *Log) replay(s *segment, data []byte, from uint64, fn func(uint64, byte,
 // TruncateFront deletes the segments all of whose records are below seq,
 // oldest first. It first Syncs, so that what survives any crash is a suffix
 // of a durable log. The tail segment is never deleted, so that the
-// sequence numbering survives a restart. Each deletion is made durable (a
+// sequence numbering survives a restart; when every record of the tail is
+// below seq, a new empty tail is started first so that the old one can go. Each deletion is made durable (a
 // directory sync) before the next one starts: see the package
 // documentation for why that makes TruncateFront crash-safe.
 func (l *Log) TruncateFront(seq uint64) error {
+	if n := len(l.segs); n > 0 && l.segs[n-1].count > 0 && l.segs[n-1].end() <= seq {
+		// Every record of the tail is covered too: start a new, empty
+		// tail so that the old one can go (a restart then reads nothing
+		// it will not replay).
+		l.newSegment()
+	}
 	if err := l.Sync(); err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ type Store struct {
 	replayBytes int64     // log bytes after the checkpoint found at start
 	inProgress  atomic.Bool
 	recovered   bool
+	openTook    time.Duration // scanning the log in Open, part of recovery
 }
 
 // Open locks the data directory dir (creating it if needed) and opens its
@@ -86,11 +87,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: lock: %w", dir, err)
 	}
+	start := time.Now()
 	s := &Store{fs: fsys, dir: dir, lg: lg, lock: lock}
 	if err := s.open(opts); err != nil {
 		lock.Close()
 		return nil, err
 	}
+	s.openTook = time.Since(start)
 	return s, nil
 }
 
@@ -138,7 +141,7 @@ type RecoveryStats struct {
 	Checkpoint CheckpointInfo // Seq 0 when there was none
 	Ops        int64          // log records replayed
 	OpBytes    int64          // their size in the log
-	Took       time.Duration
+	Took       time.Duration  // Open's scan of the log included
 }
 
 // Recover loads the newest checkpoint, handing each key to load, then
@@ -185,7 +188,7 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 	if err != nil {
 		return rs, err
 	}
-	rs.Took = time.Since(start)
+	rs.Took = time.Since(start) + s.openTook
 	s.mu.Lock()
 	s.ckpt = ckpt
 	s.ckptAt = time.UnixMilli(ckpt.Now)
@@ -323,7 +326,7 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 			return err
 		}
 	}
-	return s.w.TruncateFront(sn.seq)
+	return s.w.TruncateFront(sn.seq + 1) // keeps the records after the checkpoint
 }
 
 // EndCheckpoint releases the reservation of TryBeginCheckpoint.

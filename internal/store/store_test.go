@@ -167,6 +167,10 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if err := s.WriteCheckpoint(sn); err != nil {
 		t.Fatal(err)
 	}
+	// The log it covers is gone: one segment is left, holding no record.
+	if names, _ := mem.List(filepath.Join(dir, WALDir)); len(names) != 1 || names[0] != "00000000000000000004.seg" {
+		t.Fatalf("log segments after the checkpoint: %v", names)
+	}
 	if _, err := s.Append(testOp(9)); err != nil {
 		t.Fatal(err)
 	}

@@ -313,8 +313,8 @@ func (w *WAL) Iterate(from uint64, fn func(seq uint64, typ byte, payload []byte)
 }
 
 // TruncateFront makes every record appended so far durable, then deletes
-// the oldest segments whose records all have sequences <= seq (see
-// seglog.Log.TruncateFront): a checkpoint covering seq made them useless.
+// the oldest segments whose records all have sequences < seq (see
+// seglog.Log.TruncateFront): a checkpoint covering them made them useless.
 func (w *WAL) TruncateFront(seq uint64) error {
 	w.logMu.Lock()
 	defer w.logMu.Unlock()
