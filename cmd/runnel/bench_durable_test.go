@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -484,7 +483,7 @@ func shutdownNoSave(tb testing.TB, s *crashServer) {
 // that neither server spends part of a measurement on one.
 func newRunnelBench(tb testing.TB, bin, policy string) *crashServer {
 	tb.Helper()
-	return newBenchServer(tb, bin, func(port, dir string) []string {
+	return newRestartableServer(tb, bin, func(port, dir string) []string {
 		return []string{"--port", port, "--dir", dir, "--appendfsync", policy,
 			"--auto-aof-rewrite-percentage", "0"}
 	})
@@ -494,7 +493,7 @@ func newRunnelBench(tb testing.TB, bin, policy string) *crashServer {
 // directory and port of its own, not started yet.
 func newRedisBench(tb testing.TB, bin, policy string) *crashServer {
 	tb.Helper()
-	return newBenchServer(tb, bin, func(port, dir string) []string {
+	return newRestartableServer(tb, bin, func(port, dir string) []string {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			tb.Fatal(err)
 		}
@@ -504,28 +503,6 @@ func newRedisBench(tb testing.TB, bin, policy string) *crashServer {
 	})
 }
 
-// newBenchServer is a crashServer (a process restartable on the same
-// directory and port) with the arguments args gives for them, killed when
-// the benchmark ends.
-func newBenchServer(tb testing.TB, bin string, args func(port, dir string) []string) *crashServer {
-	tb.Helper()
-	base := tb.TempDir()
-	port := redistest.FreePort(tb)
-	s := &crashServer{
-		tb:     tb,
-		bin:    bin,
-		args:   args(strconv.Itoa(port), filepath.Join(base, "data")),
-		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		logDir: base,
-	}
-	tb.Cleanup(func() {
-		if s.cmd != nil {
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-	})
-	return s
-}
 
 // redisServerBin finds redis-server: without it the benchmark is skipped,
 // or fails under RUNNEL_REQUIRE_REDIS=1.

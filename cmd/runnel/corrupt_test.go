@@ -87,35 +87,41 @@ func flipByteIn(tb testing.TB, path string, off int64) {
 	}
 }
 
+// startFilled starts the binary on a fresh data directory and SETs n keys
+// named by key to the values val gives.
+func startFilled(tb testing.TB, n int, key func(int) string, val func(int) any) (bin, dir string, c *redis.Client, srv *runningServer) {
+	tb.Helper()
+	bin = buildBinary(tb)
+	dir = filepath.Join(tb.TempDir(), "data")
+	c, srv, _, err := runOn(tb, bin, dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if err := c.Set(context.Background(), key(i), val(i), 0).Err(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return bin, dir, c, srv
+}
+
 // TestCorruptLogRefusedThenRepaired damages a record in the middle of the
 // log: the server refuses to start, naming the file and the offset;
 // `runnel check` reports it; `runnel check --repair` cuts the log there and
 // the server starts with every write before the damage.
 func TestCorruptLogRefusedThenRepaired(t *testing.T) {
-	bin := buildBinary(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	ctx := context.Background()
-	c, srv, _, err := runOn(t, bin, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 300
-	for i := 0; i < n; i++ {
-		if err := c.Set(ctx, fmt.Sprintf("k%03d", i), i, 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx := context.Background()
+	bin, dir, _, srv := startFilled(t, n, func(i int) string { return fmt.Sprintf("k%03d", i) }, func(i int) any { return i })
 	srv.stopHard()
 	seg := filepath.Join(dir, "wal", "00000000000000000001.seg")
-	st, err := os.Stat(seg)
+	data, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Records are ~48 bytes: the middle of the used part is mid-log.
-	data, _ := os.ReadFile(seg)
 	used := int64(bytes.LastIndexFunc(data, func(r rune) bool { return r != 0 })) + 1
 	flipByteIn(t, seg, used/2)
-	_ = st
 
 	_, _, stderr, err := runOn(t, bin, dir)
 	if err == nil {
@@ -137,7 +143,7 @@ func TestCorruptLogRefusedThenRepaired(t *testing.T) {
 	if code, out := runCheckCmd(dir); code != 0 {
 		t.Fatalf("runnel check after the repair: status %d\n%s", code, out)
 	}
-	c, _, stderr, err = runOn(t, bin, dir)
+	c, _, stderr, err := runOn(t, bin, dir)
 	if err != nil {
 		t.Fatalf("the server did not start after the repair: %v\n%s", err, stderr)
 	}
@@ -166,19 +172,9 @@ func TestCorruptLogRefusedThenRepaired(t *testing.T) {
 // checkpoint: start is refused naming the checkpoint; the repair drops that
 // key only.
 func TestCorruptCheckpointRefusedThenRepaired(t *testing.T) {
-	bin := buildBinary(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	ctx := context.Background()
-	c, srv, _, err := runOn(t, bin, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 50
-	for i := 0; i < n; i++ {
-		if err := c.Set(ctx, fmt.Sprintf("key-%03d", i), strings.Repeat("v", 100), 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx := context.Background()
+	bin, dir, c, srv := startFilled(t, n, func(i int) string { return fmt.Sprintf("key-%03d", i) }, func(int) any { return strings.Repeat("v", 100) })
 	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"f", "v"}}).Err(); err != nil {
 		t.Fatal(err)
 	}

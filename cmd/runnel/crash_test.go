@@ -109,15 +109,24 @@ type crashServer struct {
 
 func newCrashServer(tb testing.TB, bin, policy string) *crashServer {
 	tb.Helper()
+	return newRestartableServer(tb, bin, func(port, dir string) []string {
+		// A small auto-checkpoint threshold makes automatic checkpoints
+		// (and the log truncation after them) happen under load too.
+		return []string{"--port", port, "--dir", dir, "--appendfsync", policy, "--auto-aof-rewrite-min-size", "256kb"}
+	})
+}
+
+// newRestartableServer is a crashServer (a process restartable on the same
+// directory and port) with the arguments args gives for them, killed when
+// the test ends.
+func newRestartableServer(tb testing.TB, bin string, args func(port, dir string) []string) *crashServer {
+	tb.Helper()
 	base := tb.TempDir()
 	port := redistest.FreePort(tb)
 	s := &crashServer{
-		tb:  tb,
-		bin: bin,
-		// A small auto-checkpoint threshold makes automatic checkpoints
-		// (and the log truncation after them) happen under load too.
-		args: []string{"--port", strconv.Itoa(port), "--dir", filepath.Join(base, "data"),
-			"--appendfsync", policy, "--auto-aof-rewrite-min-size", "256kb"},
+		tb:     tb,
+		bin:    bin,
+		args:   args(strconv.Itoa(port), filepath.Join(base, "data")),
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		logDir: base,
 	}

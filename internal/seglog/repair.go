@@ -50,7 +50,7 @@ func Check(fsys vfs.FS, dir string) (*Damage, error) {
 	var dmg *Damage
 	var prevEnd uint64
 	for i, s := range segs {
-		data, err := readSegmentFile(fsys, s.path)
+		data, err := vfs.ReadFile(fsys, s.path)
 		if err != nil {
 			return nil, err
 		}
@@ -108,24 +108,6 @@ func countValid(rd *Reader, data []byte, off int) int {
 	return n
 }
 
-func readSegmentFile(fsys vfs.FS, path string) ([]byte, error) {
-	f, err := fsys.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	data := make([]byte, st.Size())
-	n, err := f.ReadAt(data, 0)
-	if n == len(data) {
-		err = nil
-	}
-	return data[:n], err
-}
-
 // Repair cuts the log in dir at its first damage so that Open accepts it:
 // the damaged segment is copied into aside and then truncated at the
 // damage (moved into aside whole when the damage is at its start), and
@@ -148,23 +130,13 @@ func Repair(fsys vfs.FS, dir, aside string) (*Damage, error) {
 			return nil, err
 		}
 	} else {
-		data, err := readSegmentFile(fsys, dmg.File)
+		data, err := vfs.ReadFile(fsys, dmg.File)
 		if err != nil {
 			return nil, err
 		}
-		cp, err := fsys.Create(filepath.Join(aside, filepath.Base(dmg.File)))
-		if err != nil {
+		if err := vfs.WriteFileSynced(fsys, filepath.Join(aside, filepath.Base(dmg.File)), data); err != nil {
 			return nil, err
 		}
-		if _, err := cp.Write(data); err != nil {
-			cp.Close()
-			return nil, err
-		}
-		if err := cp.Sync(); err != nil {
-			cp.Close()
-			return nil, err
-		}
-		cp.Close()
 		f, err := fsys.OpenReadWrite(dmg.File)
 		if err != nil {
 			return nil, err

@@ -155,7 +155,7 @@ func parseSegmentBase(base string) (uint64, bool) {
 // records are all intact (a stream only if it decodes), after moving the
 // original into aside.
 func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *Report) error {
-	data, err := readFileAll(fsys, path)
+	data, err := vfs.ReadFile(fsys, path)
 	if err != nil {
 		return err
 	}
@@ -263,46 +263,8 @@ func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *
 	if err := fsys.Rename(path, filepath.Join(aside, filepath.Base(path))); err != nil {
 		return err
 	}
-	out := sn.finish()
-	tmp := path + tmpSuffix
-	f, err := fsys.Create(tmp)
-	if err != nil {
+	if err := writeFileAtomic(fsys, path, sn.finish()); err != nil {
 		return err
 	}
-	if _, err := f.Write(out); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, path); err != nil {
-		return err
-	}
-	if err := vfs.SyncDir(fsys, aside); err != nil {
-		return err
-	}
-	return vfs.SyncDir(fsys, filepath.Dir(path))
-}
-
-func readFileAll(fsys vfs.FS, path string) ([]byte, error) {
-	f, err := fsys.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	data := make([]byte, st.Size())
-	n, err := f.ReadAt(data, 0)
-	if n == len(data) {
-		err = nil
-	}
-	return data[:n], err
+	return vfs.SyncDir(fsys, aside)
 }

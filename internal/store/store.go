@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/seglog"
 	"github.com/runnel-io/runnel/internal/vfs"
 	"github.com/runnel-io/runnel/internal/wal"
@@ -21,6 +22,9 @@ const (
 	LockFile = "LOCK"
 	WALDir   = "wal"
 )
+
+// progressEvery is how often a long recovery logs its progress.
+const progressEvery = 5 * time.Second
 
 // ErrLocked is the cause of Open failing because another process holds the
 // data directory.
@@ -159,8 +163,27 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 	s.recovered = true
 	ckpt := s.ckpt
 	s.mu.Unlock()
+	// A long load reports its progress, as Redis's loading_* fields do.
+	lastReport := start
+	var keys int64
+	progress := func(what string, n int64) {
+		if now := time.Now(); now.Sub(lastReport) >= progressEvery {
+			lastReport = now
+			s.lg.Info("store: loading", "phase", what, "done", n, "elapsed", now.Sub(start).Round(time.Millisecond))
+		}
+	}
 	if ckpt.Seq > 0 {
-		info, err := readCheckpoint(s.fs, ckpt.Path, load)
+		counting := func(db int, key []byte, expireAt int64, v engine.Value) error {
+			keys++
+			if keys%4096 == 0 {
+				progress("checkpoint keys", keys)
+			}
+			if load == nil {
+				return nil
+			}
+			return load(db, key, expireAt, v)
+		}
+		info, err := readCheckpoint(s.fs, ckpt.Path, counting)
 		if err != nil {
 			return rs, err
 		}
@@ -183,6 +206,9 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 		}
 		rs.Ops++
 		rs.OpBytes += int64(seglog.RecordSize(len(p)))
+		if rs.Ops%4096 == 0 {
+			progress("log records", rs.Ops)
+		}
 		return nil
 	})
 	if err != nil {
@@ -274,31 +300,7 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 	}
 	data := sn.finish()
 	final := filepath.Join(s.dir, checkpointName(sn.seq))
-	tmp := final + tmpSuffix
-	f, err := s.fs.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_ = f.Preallocate(0, int64(len(data)))
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		_ = s.fs.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		_ = s.fs.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		_ = s.fs.Remove(tmp)
-		return err
-	}
-	if err := s.fs.Rename(tmp, final); err != nil {
-		_ = s.fs.Remove(tmp)
-		return err
-	}
-	if err := vfs.SyncDir(s.fs, s.dir); err != nil {
+	if err := writeFileAtomic(s.fs, final, data); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -327,6 +329,22 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 		}
 	}
 	return s.w.TruncateFront(sn.seq + 1) // keeps the records after the checkpoint
+}
+
+// writeFileAtomic makes data durable under the name final: it is written
+// and fsynced under a temporary name, renamed, and the directory fsynced, so
+// final never names a partial file, after any crash.
+func writeFileAtomic(fsys vfs.FS, final string, data []byte) error {
+	tmp := final + tmpSuffix
+	if err := vfs.WriteFileSynced(fsys, tmp, data); err != nil {
+		_ = fsys.Remove(tmp)
+		return err
+	}
+	if err := fsys.Rename(tmp, final); err != nil {
+		_ = fsys.Remove(tmp)
+		return err
+	}
+	return vfs.SyncDir(fsys, filepath.Dir(final))
 }
 
 // EndCheckpoint releases the reservation of TryBeginCheckpoint.

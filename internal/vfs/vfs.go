@@ -75,3 +75,43 @@ func SyncDir(fs FS, dir string) error {
 	}
 	return d.Close()
 }
+
+// ReadFile returns the whole content of the named file.
+func ReadFile(fs FS, name string) ([]byte, error) {
+	f, err := fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, st.Size())
+	n, err := f.ReadAt(data, 0)
+	if n == len(data) {
+		err = nil
+	}
+	return data[:n], err
+}
+
+// WriteFileSynced creates (or truncates) the named file, writes data and
+// makes it durable (Sync) before closing it. The directory entry is not
+// synced: the caller syncs the directory (SyncDir) when the name must
+// survive a crash.
+func WriteFileSynced(fs FS, name string, data []byte) error {
+	f, err := fs.Create(name)
+	if err != nil {
+		return err
+	}
+	_ = f.Preallocate(0, int64(len(data))) // a hint: the write reports a real lack of space
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

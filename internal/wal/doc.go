@@ -35,7 +35,15 @@
 // previous one. A waiter whose record is already in the round being synced
 // waits for that round, not the next.
 //
-// The committer wakes up when a waiter asks (policy always) and every
+// A round either syncs (policy always, a tick, Sync, Close) or only writes:
+// under everysec and no, a waiter asks for a write round, which moves the
+// staged records into the Log and writes them to the file without fsync
+// (seglog.Log.Flush), so that a crash of the process cannot lose a record
+// whose reply was sent; many connections share one write the way they
+// share an fsync. A waiter that needs a sync never settles for a write
+// round.
+//
+// The committer wakes up when a waiter asks and every
 // CheckInterval (default SyncInterval/10). On a tick it syncs if records
 // are pending and the last successful sync is SyncInterval old by
 // Options.Clock (everysec, and always as a safety net), if the last sync
@@ -50,7 +58,8 @@
 // batch of replies is written, calls WaitDurable with the highest sequence
 // that batch produced. A pipeline of N writes thus costs one wait, and N
 // connections waiting at once share the fsyncs of the committer. Under
-// everysec and no, WaitDurable returns at once.
+// everysec and no, WaitDurable waits for the write round instead (a
+// write(2), no fsync).
 //
 // # Errors
 //

@@ -12,10 +12,12 @@ const (
 	// Always answers a write only once it is on stable storage. It is the
 	// zero value, so a zero Options is the safe default.
 	Always Policy = iota
-	// EverySec syncs in the background about once a second; a crash loses
-	// at most the last interval.
+	// EverySec answers a write once it is written to the kernel (a crash
+	// of the process loses nothing) and syncs in the background about once
+	// a second (a power loss loses at most about the last interval).
 	EverySec
-	// No never syncs for time: only Close, Sync and the memory bound
+	// No answers a write once it is written to the kernel and never syncs
+	// for time: only Close, Sync, a new segment and the memory bound
 	// (Options.MaxUnsynced) do.
 	No
 )

@@ -239,6 +239,11 @@ func (w *WAL) WaitDurable(seq uint64) error {
 func (w *WAL) Sync() error {
 	w.logMu.Lock()
 	defer w.logMu.Unlock()
+	return w.syncOpenLocked()
+}
+
+// syncOpenLocked syncs, unless the WAL is closed. logMu must be held.
+func (w *WAL) syncOpenLocked() error {
 	w.mu.Lock()
 	closed := w.closed
 	w.mu.Unlock()
@@ -318,13 +323,7 @@ func (w *WAL) Iterate(from uint64, fn func(seq uint64, typ byte, payload []byte)
 func (w *WAL) TruncateFront(seq uint64) error {
 	w.logMu.Lock()
 	defer w.logMu.Unlock()
-	w.mu.Lock()
-	closed := w.closed
-	w.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	if err := w.commitLocked(true); err != nil {
+	if err := w.syncOpenLocked(); err != nil {
 		return err
 	}
 	return w.log.TruncateFront(seq)
