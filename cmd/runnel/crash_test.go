@@ -31,9 +31,9 @@ import (
 // may or may not have survived.
 //
 // A kill -9 loses nothing acknowledged under always (the reply waits for
-// the fsync) nor under everysec (it waits for the write to the file; the
-// kernel keeps it when the process dies): every acknowledged write must
-// survive, under both. Should one be lost, the report says whether the
+// the fsync) nor under everysec and no (it waits for the write to the file;
+// the kernel keeps it when the process dies): every acknowledged write must
+// survive, under all three. Should one be lost, the report says whether the
 // survivors are still a prefix of the history (nothing survived that was
 // sent after a lost write was acknowledged, no stream has a hole), which
 // tells a lost tail from a damaged log. The invariants of the data are
@@ -42,9 +42,12 @@ import (
 // entries, and nothing a restart recovered lost by a later one.
 func TestKill9Loop(t *testing.T) {
 	bin := buildBinary(t)
-	for _, policy := range []string{"always", "everysec"} {
+	for _, policy := range []string{"always", "everysec", "no"} {
 		t.Run(policy, func(t *testing.T) {
 			cycles := 9
+			if policy == "no" {
+				cycles = 4 // the same write path as everysec, without the ticks
+			}
 			if testing.Short() {
 				cycles = 2
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +56,8 @@ func startDurable(tb testing.TB, fsys vfs.FS, policy string) *durableApp {
 
 func openDurable(fsys vfs.FS, policy string) (*App, error) {
 	cfg := config.New()
-	if err := cfg.ParseArgs([]string{"--dir", testDataDir, "--appendfsync", policy, "--hz", "100"}); err != nil {
+	// Protected configs are enabled so that a test can try CONFIG SET dir.
+	if err := cfg.ParseArgs([]string{"--dir", testDataDir, "--appendfsync", policy, "--hz", "100", "--enable-protected-configs", "yes"}); err != nil {
 		return nil, err
 	}
 	a := New(cfg, nil)
@@ -547,6 +549,13 @@ func TestAppendfsyncSwitch(t *testing.T) {
 		if err != nil || !strings.Contains(info, "runnel_appendfsync:"+p+"\r\n") {
 			t.Fatalf("INFO after CONFIG SET appendfsync %s: %v\n%s", p, err, info)
 		}
+	}
+	// The data directory cannot move while it is open.
+	if err := c.ConfigSet(ctx, "dir", os.TempDir()).Err(); err == nil || !strings.Contains(err.Error(), "is in use") {
+		t.Fatalf("CONFIG SET dir while the store is open: %v", err)
+	}
+	if v := c.ConfigGet(ctx, "dir").Val()["dir"]; v != testDataDir {
+		t.Fatalf("dir is %q after the refused CONFIG SET", v)
 	}
 	// Back under always: the last SET was durable before its reply.
 	if got := recoverDigest(t, mem.CrashClone()); got["0/k"] == "" {

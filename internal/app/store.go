@@ -90,6 +90,15 @@ func (a *App) OpenStore(opts StoreOptions) error {
 	cfg.OnChange(func() error {
 		return st.SetPolicy(walPolicy(cfg.AppendFsync()))
 	}, "appendfsync")
+	// The data directory is locked and loaded: moving it while running
+	// would send the next restart (after CONFIG REWRITE) to an empty one.
+	openDir := cfg.Dir()
+	cfg.OnChange(func() error {
+		if cfg.Dir() != openDir {
+			return fmt.Errorf("the data directory %s is in use; change dir in the configuration and restart", openDir)
+		}
+		return nil
+	}, "dir")
 	if !opts.NoAutoCheckpoint {
 		go a.autoCheckpoint()
 	}
