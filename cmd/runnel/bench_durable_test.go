@@ -503,7 +503,6 @@ func newRedisBench(tb testing.TB, bin, policy string) *crashServer {
 	})
 }
 
-
 // redisServerBin finds redis-server: without it the benchmark is skipped,
 // or fails under RUNNEL_REQUIRE_REDIS=1.
 func redisServerBin(tb testing.TB) string {

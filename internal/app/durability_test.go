@@ -644,3 +644,78 @@ func TestDurableHotPathAllocations(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckpointCommands: SAVE, BGSAVE and BGREWRITEAOF take checkpoints
+// (each one drops the log it covers: what a restart replays shrinks to
+// nothing), LASTSAVE moves, and a server without a data directory answers
+// as a failed rdbSave.
+func TestCheckpointCommands(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	d := startDurable(t, mem, "always")
+	ctx := context.Background()
+	c := d.client(t)
+	info := func(field string) string {
+		t.Helper()
+		v, err := c.Do(ctx, "INFO", "persistence").Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(v, "\r\n") {
+			if k, val, ok := strings.Cut(l, ":"); ok && k == field {
+				return val
+			}
+		}
+		t.Fatalf("INFO persistence has no %s", field)
+		return ""
+	}
+	waitIdle := func() {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); info("rdb_bgsave_in_progress") != "0"; {
+			if time.Now().After(deadline) {
+				t.Fatal("the background checkpoint did not finish")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	for _, step := range []struct {
+		cmd, reply string
+	}{
+		{"SAVE", "OK"},
+		{"BGSAVE", "Background saving started"},
+		{"BGREWRITEAOF", "Background append only file rewriting started"},
+	} {
+		if err := c.Set(ctx, "k", step.cmd, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if info("runnel_log_since_checkpoint_bytes") == "0" {
+			t.Fatal("a write did not grow the log")
+		}
+		if v, err := c.Do(ctx, step.cmd).Text(); err != nil || v != step.reply {
+			t.Fatalf("%s: %q, %v", step.cmd, v, err)
+		}
+		waitIdle()
+		if got := info("runnel_log_since_checkpoint_bytes"); got != "0" || info("rdb_last_bgsave_status") != "ok" {
+			t.Fatalf("after %s: log since checkpoint %s, status %s", step.cmd, got, info("rdb_last_bgsave_status"))
+		}
+	}
+	if saves := info("rdb_saves"); saves != "3" {
+		t.Fatalf("rdb_saves %s, want 3", saves)
+	}
+	if n, err := c.LastSave(ctx).Result(); err != nil || time.Since(time.Unix(n, 0)) > time.Minute {
+		t.Fatalf("LASTSAVE %d, %v", n, err)
+	}
+	if err := c.Do(ctx, "BGSAVE", "SCHEDULE", "x").Err(); err == nil || err.Error() != "ERR syntax error" {
+		t.Fatalf("BGSAVE SCHEDULE x: %v", err)
+	}
+	// The checkpoint alone recovers the state.
+	if got := recoverDigest(t, mem.CrashClone()); got["0/k"] == "" {
+		t.Fatal("the key saved by the checkpoints is missing")
+	}
+
+	// In memory only.
+	p := newPipeline(t)
+	p.run(t, repeat(1, "SAVE"), len("-ERR\r\n"))
+	if string(p.reply[:6]) != "-ERR\r\n" {
+		t.Fatalf("SAVE without a data directory: %q", p.reply[:6])
+	}
+}

@@ -1,15 +1,16 @@
 package command
 
 // Server commands that do not belong to another group: SHUTDOWN, and the
-// checkpoint commands SAVE and BGSAVE (LASTSAVE is with the introspection
-// commands).
+// checkpoint commands SAVE, BGSAVE and BGREWRITEAOF (LASTSAVE is with the
+// introspection commands).
 
 func init() { registrations = append(registrations, registerServer) }
 
 func registerServer(t *Table) {
 	t.add(&Command{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy | NoKeyspace, Run: cmdShutdown},
 		&Command{Name: "save", Arity: 1, Flags: Admin | NoScript | NoMulti | NoKeyspace, Run: cmdSave},
-		&Command{Name: "bgsave", Arity: -1, Flags: Admin | NoScript | NoKeyspace, Run: cmdBgsave})
+		&Command{Name: "bgsave", Arity: -1, Flags: Admin | NoScript | NoKeyspace, Run: cmdBgsave},
+		&Command{Name: "bgrewriteaof", Arity: 1, Flags: Admin | NoScript | NoKeyspace, Run: cmdBgrewriteaof})
 }
 
 // SAVE (redis.io/commands/save) writes a checkpoint and answers once it is
@@ -89,4 +90,18 @@ func cmdShutdown(x *Ctx) {
 	}
 	// Like Redis, the client gets no reply: its connection just closes.
 	x.C.CloseAfterReply()
+}
+
+// BGREWRITEAOF (redis.io/commands/bgrewriteaof) compacts the log, which in
+// Runnel is what a checkpoint does: it starts one in the background.
+func cmdBgrewriteaof(x *Ctx) {
+	ck := x.Env.Checkpointer
+	switch {
+	case ck == nil:
+		x.Error(msgErr)
+	case ck.BackgroundSave():
+		x.W.Simple("Background append only file rewriting started")
+	default:
+		x.Error(msgAOFRewriteInProgress)
+	}
 }

@@ -13,6 +13,8 @@ const (
 	msgMisconfAOF = "MISCONF Errors writing to the AOF file: %s"
 	// msgBgsaveInProgress answers SAVE and BGSAVE while a checkpoint runs.
 	msgBgsaveInProgress = "ERR Background save already in progress"
+	// msgAOFRewriteInProgress answers BGREWRITEAOF while a checkpoint runs.
+	msgAOFRewriteInProgress = "ERR Background append only file rewriting already in progress"
 	// msgErr is Redis's shared.err, the reply of a failed SAVE.
 	msgErr = "ERR"
 
