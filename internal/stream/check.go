@@ -17,8 +17,23 @@ func (s *Stream) Check() error {
 	var prev ID
 	havePrev := false
 	firstLive, haveFirst := ID{}, false
+	var resident, paged int64
 	for k := range s.nodes {
 		n := &s.nodes[k]
+		switch {
+		case n.buf == nil && !n.onDisk:
+			return fmt.Errorf("node %d (%v): no bytes in memory and no copy outside", k, n.master)
+		case n.buf == nil:
+			paged++
+		default:
+			resident += int64(len(n.buf))
+		}
+	}
+	if resident != s.resident || paged != s.npaged {
+		return fmt.Errorf("paging accounts: %d bytes resident, %d nodes paged; counted %d and %d", s.resident, s.npaged, resident, paged)
+	}
+	for k := range s.nodes {
+		n := s.node(k) // pages in: Check reads every byte
 		if n.live <= 0 {
 			return fmt.Errorf("node %d (%v): live %d", k, n.master, n.live)
 		}

@@ -1134,6 +1134,7 @@ func (d *Decoder) Stream() (*Stream, error) {
 	}
 	s := d.s
 	d.s, d.exp = nil, expTaken
+	s.recount()
 	return s, nil
 }
 

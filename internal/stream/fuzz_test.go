@@ -188,15 +188,39 @@ func FuzzStreamOps(f *testing.F) {
 	for _, s := range fuzzOpsSeeds {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fz := newStreamFuzzer(t, data)
-		for fz.op = 0; fz.op < maxFuzzOps && len(fz.in) > 0; fz.op++ {
-			fz.step()
-			fz.verify()
+	f.Fuzz(func(t *testing.T, data []byte) { runStreamOps(t, data, false) })
+}
+
+// FuzzStreamOpsPaged is FuzzStreamOps with a pager: after every operation
+// the stream evicts nodes down to a budget the input picks (page_test.go),
+// so every operation also runs on nodes paged out, paged back in, dropped
+// and written out again, and must give the same results.
+func FuzzStreamOpsPaged(f *testing.F) {
+	for _, s := range fuzzOpsSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { runStreamOps(t, data, true) })
+}
+
+func runStreamOps(t *testing.T, data []byte, paged bool) {
+	fz := newStreamFuzzer(t, data)
+	var pg *memPager
+	if paged {
+		pg = newMemPager(t)
+		fz.s.SetPager(pg)
+	}
+	for fz.op = 0; fz.op < maxFuzzOps && len(fz.in) > 0; fz.op++ {
+		fz.step()
+		fz.verify()
+		if pg != nil {
+			pg.evictAndCheck(fz)
 		}
-		fz.verifyEntries("end")
-		fz.verifyDupOriginal()
-	})
+	}
+	fz.verifyEntries("end")
+	fz.verifyDupOriginal()
+	if pg != nil {
+		t.Logf("%d operations: %d nodes paged out, %d paged in", fz.op, pg.outs, pg.ins)
+	}
 }
 
 const maxFuzzOps = 400

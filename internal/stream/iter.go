@@ -54,7 +54,7 @@ func (s *Stream) RangeInto(it *Iterator, start, end ID, rev bool) {
 
 // loadReverse collects the entry offsets of node ni, to walk them back.
 func (it *Iterator) loadReverse() {
-	n := &it.s.nodes[it.ni]
+	n := it.s.node(it.ni)
 	it.offs = it.offs[:0]
 	for p := int(n.first); p < len(n.buf); {
 		it.offs = append(it.offs, int32(p))
@@ -72,7 +72,7 @@ func (it *Iterator) Next() bool {
 	nodes := it.s.nodes
 	if !it.rev {
 		for it.ni < len(nodes) {
-			n := &nodes[it.ni]
+			n := it.s.node(it.ni)
 			if it.p >= len(n.buf) {
 				it.ni++
 				if it.ni < len(nodes) {
@@ -104,7 +104,7 @@ func (it *Iterator) Next() bool {
 			it.ni--
 			it.loadReverse()
 		}
-		n := &nodes[it.ni]
+		n := it.s.node(it.ni)
 		id, fl, q := n.entryAt(int(it.offs[it.oi]))
 		it.oi--
 		if fl&flagDeleted != 0 || it.end.Less(id) {

@@ -33,15 +33,18 @@ const (
 )
 
 type node struct {
-	buf     []byte
-	master  ID    // ID of the first entry ever added: the node's key
-	last    ID    // ID of the last entry in the node, deleted or not
-	live    int32 // entries not deleted
-	deleted int32 // entries flagged deleted
-	lpFixed int64 // listpack size without the live and deleted counters
-	nf      int32 // master field count
-	mfStart int32 // offset of the first master field
-	first   int32 // offset of the first entry
+	buf     []byte  // nil while paged out (page.go)
+	ref     PageRef // where a copy of buf is kept, when onDisk
+	onDisk  bool    // ref names a copy equal to the node's bytes
+	used    bool    // touched since the CLOCK last passed (page.go)
+	master  ID      // ID of the first entry ever added: the node's key
+	last    ID      // ID of the last entry in the node, deleted or not
+	live    int32   // entries not deleted
+	deleted int32   // entries flagged deleted
+	lpFixed int64   // listpack size without the live and deleted counters
+	nf      int32   // master field count
+	mfStart int32   // offset of the first master field
+	first   int32   // offset of the first entry
 }
 
 // lpBytes is the size of the equivalent Redis listpack.

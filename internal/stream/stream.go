@@ -56,6 +56,14 @@ type Stream struct {
 	// scratch for internal reads; the stream is never used concurrently.
 	it     Iterator
 	fields [][]byte
+
+	// Paging (page.go): where nodes go when memory is short, the bytes of
+	// node data in memory, the nodes paged out, and the CLOCK of the
+	// nodes in memory (their master IDs, oldest first).
+	pager    Pager
+	resident int64
+	npaged   int64
+	clock    []ID
 }
 
 // New returns an empty stream.
@@ -182,9 +190,13 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 	if k := len(s.nodes); k > 0 {
 		t := &s.nodes[k-1]
 		if t.lpBytes()+total >= maxBytes || lim.MaxEntries > 0 && t.count() >= lim.MaxEntries {
-			s.seal(t)
+			if t.buf != nil {
+				s.seal(t)
+			}
 		} else {
-			n = t
+			// The last node may be paged out when XDEL removed the one
+			// after it.
+			n = s.mutable(k - 1)
 		}
 	}
 	same := true
@@ -192,10 +204,14 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		buf := s.reserve(s.sealLen + s.sealLen/8 + 64)
 		s.nodes = append(s.nodes, newNode(id, fv, buf))
 		n = &s.nodes[len(s.nodes)-1]
+		s.resident += int64(len(n.buf))
+		s.noteResident(len(s.nodes) - 1)
 	} else {
 		same = n.sameFields(fv)
 	}
+	before := len(n.buf)
 	n.appendEntry(id, fv, same)
+	s.resident += int64(len(n.buf) - before)
 	s.length++
 	s.entriesAdded++
 	s.lastID = id
@@ -301,7 +317,7 @@ func (s *Stream) Lookup(id ID, scratch [][]byte) (Entry, bool) {
 	if i < 0 {
 		return Entry{}, false
 	}
-	n := &s.nodes[i]
+	n := s.node(i)
 	p, flags, ok := n.find(id)
 	if !ok || flags&flagDeleted != 0 {
 		return Entry{}, false
@@ -317,14 +333,14 @@ func (s *Stream) Exists(id ID) bool {
 	if i < 0 {
 		return false
 	}
-	_, flags, ok := s.nodes[i].find(id)
+	_, flags, ok := s.node(i).find(id)
 	return ok && flags&flagDeleted == 0
 }
 
 // Last returns the last live entry (XREAD "+", XINFO last-entry).
 func (s *Stream) Last(scratch [][]byte) (Entry, bool) {
 	for i := len(s.nodes) - 1; i >= 0; i-- {
-		n := &s.nodes[i]
+		n := s.node(i)
 		found := -1
 		var flags byte
 		for p := int(n.first); p < len(n.buf); {
@@ -346,7 +362,12 @@ func (s *Stream) Last(scratch [][]byte) (Entry, bool) {
 // firstLive is the ID of the first live entry.
 func (s *Stream) firstLive() (ID, bool) {
 	for i := range s.nodes {
-		n := &s.nodes[i]
+		if s.nodes[i].deleted == 0 && s.nodes[i].live > 0 {
+			// Nothing deleted: the first entry, the master, is live; no
+			// need to page the node in.
+			return s.nodes[i].master, true
+		}
+		n := s.node(i)
 		for p := int(n.first); p < len(n.buf); {
 			id, fl, q := n.entryAt(p)
 			if fl&flagDeleted == 0 {
@@ -389,11 +410,12 @@ func (s *Stream) deleteEntry(id ID) bool {
 	if i < 0 {
 		return false
 	}
-	n := &s.nodes[i]
+	n := s.node(i)
 	p, flags, ok := n.find(id)
 	if !ok || flags&flagDeleted != 0 {
 		return false
 	}
+	n = s.mutable(i)
 	n.buf[p] |= flagDeleted
 	n.live--
 	n.deleted++
@@ -407,6 +429,7 @@ func (s *Stream) deleteEntry(id ID) bool {
 // removeNode drops node i, zeroing the freed header so that its bytes can
 // be collected.
 func (s *Stream) removeNode(i int) {
+	s.forget(&s.nodes[i])
 	if i == 0 {
 		s.nodes[0] = node{}
 		s.nodes = s.nodes[1:]
@@ -460,13 +483,18 @@ func (s *Stream) Dup() engine.Value {
 		entriesAdded: s.entriesAdded,
 	}
 	for i := range s.nodes {
-		n := s.nodes[i]
+		// A copy owns its bytes: paged nodes come back into memory (the
+		// copy may evict them again through its own pager).
+		n := *s.node(i)
 		n.buf = append(make([]byte, 0, len(n.buf)+1), n.buf...)
+		n.onDisk, n.ref, n.used = false, PageRef{}, false
 		d.nodes[i] = n
 		if i < len(s.nodes)-1 {
 			d.seal(&d.nodes[i])
 		}
 	}
+	d.pager = s.pager
+	d.recount()
 	if len(s.groups) > 0 {
 		d.groups = make([]*Group, len(s.groups))
 		for i, g := range s.groups {

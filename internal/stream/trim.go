@@ -65,6 +65,7 @@ func (s *Stream) Trim(t Trim) int64 {
 		if !inRange && t.Approx {
 			break
 		}
+		n = s.node(i)
 		for p := int(n.first); p < len(n.buf); {
 			id, fl, q := n.entryAt(p)
 			if t.MinID && !id.Less(t.Min) || !t.MinID && s.length <= t.MaxLen {
@@ -74,6 +75,7 @@ func (s *Stream) Trim(t Trim) int64 {
 				s.dropRefs(id)
 			}
 			if fl&flagDeleted == 0 && (t.Ref != Acked || !s.referenced(id)) {
+				n = s.mutable(i)
 				n.buf[p] |= flagDeleted
 				n.live--
 				n.deleted++

@@ -1,0 +1,135 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// memPager is a Pager in memory that checks how the stream uses it: a ref
+// is paged in or dropped only while live, and dropped once.
+type memPager struct {
+	tb      testing.TB
+	next    uint64
+	pages   map[uint64][]byte
+	dropped map[uint64]bool
+	outs    int
+	ins     int
+	failOut bool // PageOut fails (a full disk)
+}
+
+func newMemPager(tb testing.TB) *memPager {
+	return &memPager{tb: tb, pages: map[uint64][]byte{}, dropped: map[uint64]bool{}}
+}
+
+func (p *memPager) PageOut(b []byte) (PageRef, error) {
+	if p.failOut {
+		return PageRef{}, errors.New("no space left on device")
+	}
+	p.next++
+	p.pages[p.next] = append([]byte(nil), b...)
+	p.outs++
+	return PageRef{A: p.next, B: uint64(len(b))}, nil
+}
+
+func (p *memPager) PageIn(ref PageRef) ([]byte, error) {
+	b, ok := p.pages[ref.A]
+	if !ok {
+		p.tb.Fatalf("PageIn of %v, which is not live (dropped: %v)", ref, p.dropped[ref.A])
+	}
+	p.ins++
+	return append([]byte(nil), b...), nil
+}
+
+func (p *memPager) Drop(ref PageRef) {
+	if _, ok := p.pages[ref.A]; !ok {
+		p.tb.Fatalf("Drop of %v, which is not live (dropped before: %v)", ref, p.dropped[ref.A])
+	}
+	delete(p.pages, ref.A)
+	p.dropped[ref.A] = true
+}
+
+// evictAndCheck evicts down to a budget drawn from the fuzz input, then
+// checks the accounting and that every node copy the stream relies on is
+// live in the pager (and, between them, that the pager holds nothing the
+// streams no longer reference).
+func (p *memPager) evictAndCheck(f *streamFuzzer) {
+	keep := []int64{0, 0, 64, 512, 4096}[f.in.intn(5)]
+	if err := f.s.Evict(keep); err != nil {
+		f.fatalf("Evict(%d): %v", keep, err)
+	}
+	if err := f.s.Check(); err != nil { // pages everything back in
+		f.fatalf("after Evict(%d): %v", keep, err)
+	}
+	if err := f.s.Evict(keep); err != nil {
+		f.fatalf("Evict(%d): %v", keep, err)
+	}
+	last := int64(0)
+	if k := len(f.s.nodes); k > 0 {
+		last = int64(len(f.s.nodes[k-1].buf))
+	}
+	if f.s.resident > max(keep, last) && f.s.resident > keep+last {
+		f.fatalf("Evict(%d) left %d bytes in memory (last node %d)", keep, f.s.resident, last)
+	}
+	f.logf("Evict(%d): %d bytes in memory, %d nodes paged", keep, f.s.resident, f.s.npaged)
+	refs := map[uint64]bool{}
+	for _, st := range []*Stream{f.s, f.dupOrig} {
+		if st == nil {
+			continue
+		}
+		for i := range st.nodes {
+			if n := &st.nodes[i]; n.onDisk {
+				if _, ok := p.pages[n.ref.A]; !ok {
+					f.fatalf("node %v relies on %v, which the pager does not hold", n.master, n.ref)
+				}
+				refs[n.ref.A] = true
+			}
+		}
+	}
+	if f.dupOrig == nil && len(refs) != len(p.pages) {
+		f.fatalf("the pager holds %d pages, the stream references %d: a node's copy was never dropped", len(p.pages), len(refs))
+	}
+}
+
+// TestStreamOpsPaged runs the seed operations and random ones with paging
+// (the fuzz target's deterministic part).
+func TestStreamOpsPaged(t *testing.T) {
+	for i, seed := range fuzzOpsSeeds {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { runStreamOps(t, seed, true) })
+	}
+	r := rand.New(rand.NewSource(testSeed(t)))
+	for i := 0; i < 30; i++ {
+		data := randomOps(r, 300)
+		t.Run(fmt.Sprint("random", i), func(t *testing.T) { runStreamOps(t, data, true) })
+	}
+}
+
+// TestEvictKeepsNodesWhenPageOutFails: a pager that cannot write (disk
+// full) leaves the nodes in memory and the stream whole.
+func TestEvictKeepsNodesWhenPageOutFails(t *testing.T) {
+	s := New()
+	p := newMemPager(t)
+	s.SetPager(p)
+	lim := Limits{MaxEntries: 4, MaxBytes: 4096}
+	for ms := uint64(1); ms <= 40; ms++ {
+		addL(t, s, ID{ms, 0}, lim)
+	}
+	p.failOut = true
+	if err := s.Evict(0); err == nil {
+		t.Fatal("Evict with a failing pager reported no error")
+	}
+	check(t, s)
+	p.failOut = false
+	if err := s.Evict(0); err != nil {
+		t.Fatal(err)
+	}
+	if s.PagedNodes() != s.Nodes()-1 {
+		t.Fatalf("%d of %d nodes paged; all but the last should be", s.PagedNodes(), s.Nodes())
+	}
+	// Reads page nodes back in; the entries are all there.
+	if got := collect(s.Range(MinID, MaxID, false), 0); len(got) != 40 {
+		t.Fatalf("read %d entries", len(got))
+	}
+	check(t, s)
+}
