@@ -38,6 +38,12 @@ import (
 //	               node count, bytes of all nodes but the last, group count,
 //	               IDMP present (u8)
 //	'N' node       master ID, byte length, the node's bytes (node.go)  × nodes
+//	    or
+//	'O' paged      master ID, last ID, live, deleted, listpack size without
+//	               the counters, master field count, offset of the master
+//	               fields, offset of the first entry, PageRef (two uvarints):
+//	               a node with a copy outside memory (page.go), written
+//	               without its bytes; it is decoded paged out
 //	per group, in name order:
 //	'G' group      name, last-delivered ID, entries-read, claim-order counter,
 //	               consumer count, PEL size
@@ -85,6 +91,7 @@ const (
 const (
 	recStream   = 'S'
 	recNode     = 'N'
+	recPaged    = 'O' // a node whose bytes are outside memory: its header and PageRef
 	recGroup    = 'G'
 	recConsumer = 'C'
 	recPEL      = 'P'
@@ -115,6 +122,11 @@ type EncodeOptions struct {
 	// state recovered from the log, which does not record the seen-time of
 	// reads that delivered nothing, with the live state).
 	ZeroSeenTime bool
+	// Inline writes the bytes of paged-out nodes (read through the pager)
+	// instead of their PageRefs, so that the encoding does not depend on
+	// where the bytes are: for comparisons, and for a copy that must not
+	// rely on the pager.
+	Inline bool
 }
 
 // EncodeParts calls emit with successive parts that together encode the
@@ -128,9 +140,30 @@ func (s *Stream) EncodeParts(opts EncodeOptions, emit func(part []byte) error) e
 	if w.max <= 0 {
 		w.max = defaultMaxPart
 	}
+	// Paged nodes are written by reference unless Inline asks for their
+	// bytes; inline returns the bytes node i is written with, nil for a
+	// reference.
+	inline := func(i int) []byte {
+		n := &s.nodes[i]
+		switch {
+		case n.onDisk && !opts.Inline:
+			return nil // a copy is outside memory: refer to it
+		case n.buf != nil:
+			return n.buf
+		}
+		b, err := s.pager.PageIn(n.ref)
+		if err != nil {
+			panic(&PageError{Ref: n.ref, Err: err})
+		}
+		return b
+	}
 	var sealed uint64
 	for i := 0; i+1 < len(s.nodes); i++ {
-		sealed += uint64(len(s.nodes[i].buf))
+		if n := &s.nodes[i]; n.buf != nil && (!n.onDisk || opts.Inline) {
+			sealed += uint64(len(n.buf))
+		} else if n.buf == nil && opts.Inline {
+			sealed += uint64(len(inline(i)))
+		}
 	}
 	// One buffer of the size of the first part, estimated, so that filling
 	// it does not grow it step by step.
@@ -165,13 +198,31 @@ func (s *Stream) EncodeParts(opts EncodeOptions, emit func(part []byte) error) e
 
 	for i := range s.nodes {
 		n := &s.nodes[i]
-		if err := w.room(1 + 2*binary.MaxVarintLen64 + binary.MaxVarintLen64 + len(n.buf)); err != nil {
+		nb := inline(i)
+		if nb == nil {
+			if err := w.room(1 + 12*binary.MaxVarintLen64); err != nil {
+				return err
+			}
+			b := append(w.buf, recPaged)
+			b = appendID(b, n.master)
+			b = appendID(b, n.last)
+			b = appendUvarint(b, uint64(n.live))
+			b = appendUvarint(b, uint64(n.deleted))
+			b = appendUvarint(b, uint64(n.lpFixed))
+			b = appendUvarint(b, uint64(n.nf))
+			b = appendUvarint(b, uint64(n.mfStart))
+			b = appendUvarint(b, uint64(n.first))
+			b = appendUvarint(b, n.ref.A)
+			w.buf = appendUvarint(b, n.ref.B)
+			continue
+		}
+		if err := w.room(1 + 2*binary.MaxVarintLen64 + binary.MaxVarintLen64 + len(nb)); err != nil {
 			return err
 		}
 		b := append(w.buf, recNode)
 		b = appendID(b, n.master)
-		b = appendUvarint(b, uint64(len(n.buf)))
-		w.buf = append(b, n.buf...)
+		b = appendUvarint(b, uint64(len(nb)))
+		w.buf = append(b, nb...)
 	}
 	for _, g := range s.groups {
 		if err := w.group(g, opts.ZeroSeenTime); err != nil {
@@ -415,6 +466,7 @@ type Decoder struct {
 	prevLive  ID
 	haveLive  bool
 	firstLive ID
+	paged     bool // a node was decoded by reference: its entries are unseen
 
 	// the group being decoded
 	g         *Group
@@ -505,7 +557,8 @@ func (d *Decoder) record(r *reader) error {
 	if d.exp >= len(want) {
 		return corrupt("record %q after the end", tag)
 	}
-	if tag != want[d.exp] {
+	paged := d.exp == expNode && tag == recPaged
+	if tag != want[d.exp] && !paged {
 		return corrupt("record %q where %q was expected", tag, want[d.exp])
 	}
 	var err error
@@ -513,7 +566,11 @@ func (d *Decoder) record(r *reader) error {
 	case expStream:
 		err = d.streamRecord(r)
 	case expNode:
-		err = d.nodeRecord(r)
+		if paged {
+			err = d.pagedRecord(r)
+		} else {
+			err = d.nodeRecord(r)
+		}
 	case expGroup:
 		err = d.groupRecord(r)
 	case expConsumer:
@@ -569,11 +626,11 @@ func (d *Decoder) afterNodes() error {
 	if d.live != d.length {
 		return corrupt("length %d, live entries %d", d.length, d.live)
 	}
-	if d.firstID != d.firstLive {
+	if d.firstID != d.firstLive && !d.paged {
 		return corrupt("first ID %v, first live entry %v", d.firstID, d.firstLive)
 	}
 	s.firstID, s.length = d.firstID, d.length
-	if d.haveLive && s.lastID.Less(d.prevLive) {
+	if d.haveLive && s.lastID.Less(d.prevLive) && !d.paged {
 		return corrupt("last ID %v below entry %v", s.lastID, d.prevLive)
 	}
 	if k := len(s.nodes); k > 1 {
@@ -620,6 +677,52 @@ func (d *Decoder) nodeRecord(r *reader) error {
 	if len(s.nodes) == cap(s.nodes) {
 		// Grow towards the declared count, never past it, so that the
 		// slice ends exactly full.
+		grown := make([]node, len(s.nodes), len(s.nodes)+int(min(uint64(len(s.nodes)), d.nodesLeft)))
+		copy(grown, s.nodes)
+		s.nodes = grown
+	}
+	s.nodes = append(s.nodes, n)
+	d.nodesLeft--
+	return d.afterNodes()
+}
+
+// pagedRecord decodes a node written by reference. Its bytes are not here
+// to validate it against: the header is taken as it is (the part's
+// checksum covers it, the pager checks the bytes when they are read), and
+// the stream's first and last IDs cannot be checked against entries.
+func (d *Decoder) pagedRecord(r *reader) error {
+	s := d.s
+	var n node
+	n.master = r.id()
+	n.last = r.id()
+	live, deleted := r.uvarint(), r.uvarint()
+	lpFixed, nf, mfStart, first := r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	n.ref = PageRef{A: r.uvarint(), B: r.uvarint()}
+	if r.err != nil {
+		return r.err
+	}
+	if live == 0 || live > math.MaxInt32 || deleted > math.MaxInt32 || lpFixed > math.MaxInt64 ||
+		nf > math.MaxInt32 || mfStart > first || first > math.MaxInt32 || n.last.Less(n.master) {
+		return corrupt("paged node %d (%v): impossible header", len(s.nodes), n.master)
+	}
+	n.live, n.deleted, n.lpFixed = int32(live), int32(deleted), int64(lpFixed)
+	n.nf, n.mfStart, n.first = int32(nf), int32(mfStart), int32(first)
+	n.onDisk = true
+	if len(s.nodes) > 0 && !s.nodes[len(s.nodes)-1].master.Less(n.master) && !d.paged {
+		// Masters normally increase; a tombstone case may break it
+		// (decoded bytes are checked entry by entry), which a header
+		// cannot tell: only the order of masters is required here.
+		return corrupt("paged node %d: master %v not after %v", len(s.nodes), n.master, s.nodes[len(s.nodes)-1].master)
+	}
+	d.paged = true
+	d.live += int64(n.live)
+	if !d.haveLive {
+		d.firstLive, d.haveLive = n.master, true
+	}
+	// The entries are unseen: nothing is known of the order of the next
+	// node's entries against these.
+	d.prevLive = ID{}
+	if len(s.nodes) == cap(s.nodes) {
 		grown := make([]node, len(s.nodes), len(s.nodes)+int(min(uint64(len(s.nodes)), d.nodesLeft)))
 		copy(grown, s.nodes)
 		s.nodes = grown

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+	"time"
 )
 
 // memPager is a Pager in memory that checks how the stream uses it: a ref
@@ -59,6 +60,11 @@ func (p *memPager) evictAndCheck(f *streamFuzzer) {
 	if err := f.s.Evict(keep); err != nil {
 		f.fatalf("Evict(%d): %v", keep, err)
 	}
+	if f.in.intn(8) == 0 {
+		// A checkpoint and its load: paged nodes are written by
+		// reference, and the decoded stream uses the same pages.
+		f.s = p.reload(f)
+	}
 	if err := f.s.Check(); err != nil { // pages everything back in
 		f.fatalf("after Evict(%d): %v", keep, err)
 	}
@@ -98,8 +104,11 @@ func TestStreamOpsPaged(t *testing.T) {
 	for i, seed := range fuzzOpsSeeds {
 		t.Run(fmt.Sprint(i), func(t *testing.T) { runStreamOps(t, seed, true) })
 	}
+	// At least 6 random runs, more while the time budget lasts (the race
+	// detector slows them tenfold); FuzzStreamOpsPaged explores further.
 	r := rand.New(rand.NewSource(testSeed(t)))
-	for i := 0; i < 30; i++ {
+	start := time.Now()
+	for i := 0; i < 6 || i < 30 && time.Since(start) < 2*time.Second; i++ {
 		data := randomOps(r, 300)
 		t.Run(fmt.Sprint("random", i), func(t *testing.T) { runStreamOps(t, data, true) })
 	}
@@ -132,4 +141,35 @@ func TestEvictKeepsNodesWhenPageOutFails(t *testing.T) {
 		t.Fatalf("read %d entries", len(got))
 	}
 	check(t, s)
+}
+
+// reload encodes the stream (paged nodes by reference), decodes it, and
+// checks that the copy is the original: equal inline encodings (which read
+// the paged bytes) and equal encodings by reference.
+func (p *memPager) reload(f *streamFuzzer) *Stream {
+	enc := func(s *Stream, inline bool) []byte {
+		var out []byte
+		if err := s.EncodeParts(EncodeOptions{MaxPart: 256, Inline: inline}, func(part []byte) error {
+			out = append(out, part...)
+			out = append(out, '|')
+			return nil
+		}); err != nil {
+			f.fatalf("encode: %v", err)
+		}
+		return out
+	}
+	d := NewDecoder()
+	if err := f.s.EncodeParts(EncodeOptions{MaxPart: 256}, func(part []byte) error { return d.Part(part) }); err != nil {
+		f.fatalf("decode: %v", err)
+	}
+	c, err := d.Stream()
+	if err != nil {
+		f.fatalf("decode: %v", err)
+	}
+	c.SetPager(p)
+	if string(enc(c, false)) != string(enc(f.s, false)) || string(enc(c, true)) != string(enc(f.s, true)) {
+		f.fatalf("the decoded stream differs from the original")
+	}
+	f.logf("encoded and decoded (%d nodes paged)", c.PagedNodes())
+	return c
 }
