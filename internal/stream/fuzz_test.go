@@ -207,7 +207,7 @@ func runStreamOps(t *testing.T, data []byte, paged bool) {
 	var pg *memPager
 	if paged {
 		pg = newMemPager(t)
-		fz.s.SetPager(pg)
+		fz.s.SetPager(pg, &memMeter{})
 	}
 	for fz.op = 0; fz.op < maxFuzzOps && len(fz.in) > 0; fz.op++ {
 		fz.step()

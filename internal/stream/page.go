@@ -52,10 +52,39 @@ type PageError struct {
 func (e *PageError) Error() string { return "stream: paging in a node: " + e.Err.Error() }
 func (e *PageError) Unwrap() error { return e.Err }
 
+// Meter counts the memory that streams' node bytes take, across streams:
+// a stream reports every change of its ResidentBytes (a memory budget
+// decides from the total when to Evict). It is called under the stream's
+// key lock; streams under other locks call it concurrently.
+type Meter interface {
+	Add(delta int64)
+}
+
 // SetPager lets the stream keep nodes outside memory through p (nil: every
 // node stays in memory; only a stream without paged nodes may go back to
-// nil).
-func (s *Stream) SetPager(p Pager) { s.pager = p }
+// nil), reporting its memory to m (nil: to nobody). The bytes in memory so
+// far are reported at once.
+func (s *Stream) SetPager(p Pager, m Meter) {
+	s.pager = p
+	if s.meter != nil {
+		s.meter.Add(-s.resident)
+	}
+	s.meter = m
+	if m != nil {
+		m.Add(s.resident)
+	}
+}
+
+// Meter returns the stream's meter, nil if none.
+func (s *Stream) Meter() Meter { return s.meter }
+
+// addResident changes the bytes in memory and tells the meter.
+func (s *Stream) addResident(delta int64) {
+	s.resident += delta
+	if s.meter != nil && delta != 0 {
+		s.meter.Add(delta)
+	}
+}
 
 // Pager returns the stream's pager, nil if none.
 func (s *Stream) Pager() Pager { return s.pager }
@@ -76,7 +105,7 @@ func (s *Stream) node(i int) *node {
 			panic(&PageError{Ref: n.ref, Err: err})
 		}
 		n.buf = b[:len(b):len(b)]
-		s.resident += int64(len(b))
+		s.addResident(int64(len(b)))
 		s.npaged--
 		s.clock = append(s.clock, n.master)
 	}
@@ -97,7 +126,7 @@ func (s *Stream) mutable(i int) *node {
 
 // forget accounts for node n leaving the stream (removeNode).
 func (s *Stream) forget(n *node) {
-	s.resident -= int64(len(n.buf))
+	s.addResident(-int64(len(n.buf)))
 	if n.onDisk {
 		if n.buf == nil {
 			s.npaged--
@@ -145,7 +174,7 @@ func (s *Stream) Evict(keep int64) error {
 			}
 			n.ref, n.onDisk = ref, true
 		}
-		s.resident -= int64(len(n.buf))
+		s.addResident(-int64(len(n.buf)))
 		s.npaged++
 		n.buf = nil
 	}
@@ -178,6 +207,9 @@ func (s *Stream) noteResident(i int) {
 // recount recomputes the memory accounting from the nodes (after a decode
 // or a copy) and rebuilds the clock.
 func (s *Stream) recount() {
+	if s.meter != nil {
+		s.meter.Add(-s.resident)
+	}
 	s.resident, s.npaged, s.clock = 0, 0, s.clock[:0]
 	for i := range s.nodes {
 		n := &s.nodes[i]
@@ -187,5 +219,8 @@ func (s *Stream) recount() {
 		}
 		s.resident += int64(len(n.buf))
 		s.clock = append(s.clock, n.master)
+	}
+	if s.meter != nil {
+		s.meter.Add(s.resident)
 	}
 }

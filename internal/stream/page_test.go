@@ -51,11 +51,20 @@ func (p *memPager) Drop(ref PageRef) {
 	p.dropped[ref.A] = true
 }
 
+// memMeter is one stream's Meter in tests: what it was told must always
+// equal the stream's ResidentBytes.
+type memMeter struct{ total int64 }
+
+func (m *memMeter) Add(delta int64) { m.total += delta }
+
 // evictAndCheck evicts down to a budget drawn from the fuzz input, then
 // checks the accounting and that every node copy the stream relies on is
 // live in the pager (and, between them, that the pager holds nothing the
 // streams no longer reference).
 func (p *memPager) evictAndCheck(f *streamFuzzer) {
+	if f.s.Meter() == nil { // a copy made by Dup
+		f.s.SetPager(p, &memMeter{})
+	}
 	keep := []int64{0, 0, 64, 512, 4096}[f.in.intn(5)]
 	if err := f.s.Evict(keep); err != nil {
 		f.fatalf("Evict(%d): %v", keep, err)
@@ -70,6 +79,9 @@ func (p *memPager) evictAndCheck(f *streamFuzzer) {
 	}
 	if err := f.s.Evict(keep); err != nil {
 		f.fatalf("Evict(%d): %v", keep, err)
+	}
+	if m := f.s.Meter().(*memMeter); m.total != f.s.ResidentBytes() {
+		f.fatalf("the meter was told %d bytes, the stream holds %d", m.total, f.s.ResidentBytes())
 	}
 	last := int64(0)
 	if k := len(f.s.nodes); k > 0 {
@@ -119,7 +131,7 @@ func TestStreamOpsPaged(t *testing.T) {
 func TestEvictKeepsNodesWhenPageOutFails(t *testing.T) {
 	s := New()
 	p := newMemPager(t)
-	s.SetPager(p)
+	s.SetPager(p, nil)
 	lim := Limits{MaxEntries: 4, MaxBytes: 4096}
 	for ms := uint64(1); ms <= 40; ms++ {
 		addL(t, s, ID{ms, 0}, lim)
@@ -166,7 +178,7 @@ func (p *memPager) reload(f *streamFuzzer) *Stream {
 	if err != nil {
 		f.fatalf("decode: %v", err)
 	}
-	c.SetPager(p)
+	c.SetPager(p, &memMeter{})
 	if string(enc(c, false)) != string(enc(f.s, false)) || string(enc(c, true)) != string(enc(f.s, true)) {
 		f.fatalf("the decoded stream differs from the original")
 	}

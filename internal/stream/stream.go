@@ -61,6 +61,7 @@ type Stream struct {
 	// node data in memory, the nodes paged out, and the CLOCK of the
 	// nodes in memory (their master IDs, oldest first).
 	pager    Pager
+	meter    Meter
 	resident int64
 	npaged   int64
 	clock    []ID
@@ -204,14 +205,14 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		buf := s.reserve(s.sealLen + s.sealLen/8 + 64)
 		s.nodes = append(s.nodes, newNode(id, fv, buf))
 		n = &s.nodes[len(s.nodes)-1]
-		s.resident += int64(len(n.buf))
+		s.addResident(int64(len(n.buf)))
 		s.noteResident(len(s.nodes) - 1)
 	} else {
 		same = n.sameFields(fv)
 	}
 	before := len(n.buf)
 	n.appendEntry(id, fv, same)
-	s.resident += int64(len(n.buf) - before)
+	s.addResident(int64(len(n.buf) - before))
 	s.length++
 	s.entriesAdded++
 	s.lastID = id
@@ -493,7 +494,7 @@ func (s *Stream) Dup() engine.Value {
 			d.seal(&d.nodes[i])
 		}
 	}
-	d.pager = s.pager
+	d.pager = s.pager // the copy reports to no meter until SetPager
 	d.recount()
 	if len(s.groups) > 0 {
 		d.groups = make([]*Group, len(s.groups))
