@@ -1,0 +1,149 @@
+package nodestore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/runnel-io/runnel/internal/seglog"
+	"github.com/runnel-io/runnel/internal/vfs"
+)
+
+// These constants are part of the on-disk format and must not change.
+const (
+	// NodeRecordType is the seglog record type of a node.
+	NodeRecordType = 1
+	// FormatVersion is the segment format this build writes and reads.
+	FormatVersion = 1
+	// MaxNodeSize is the largest node Put accepts: seglog's largest payload.
+	MaxNodeSize = seglog.MaxPayload
+
+	segMagic      = "RNLNOD"
+	segSuffix     = ".nod"
+	segNameDigits = 20
+	hdrPayloadLen = len(segMagic) + 2 + 8 // magic, version uint16, segment number uint64
+)
+
+// headerSize is the size of a segment's header record: where its first
+// node starts.
+var headerSize = int64(seglog.RecordSize(hdrPayloadLen))
+
+// Errors, wrapped with the file, the offset or the NodeRef concerned.
+var (
+	// ErrCorrupt: node data that a reference points to is damaged or
+	// gone (checksum mismatch, a short file, a missing segment, a damaged
+	// segment header). It means the disk lost or changed acknowledged
+	// data; the message names the file and offset.
+	ErrCorrupt = errors.New("nodestore: corrupt node data")
+	// ErrBadRef: a NodeRef that this Store never handed out or that was
+	// already released (a caller's bug), or a malformed encoding.
+	ErrBadRef = errors.New("nodestore: bad node reference")
+	// ErrBadSegment: a file in the directory that cannot be a segment of
+	// this store (a .nod name that is not 20 digits, a complete header
+	// record that is not a node segment's or names another segment).
+	ErrBadSegment = errors.New("nodestore: bad segment file")
+	// ErrFormatVersion: a segment written by a newer format version.
+	ErrFormatVersion = errors.New("nodestore: unsupported segment format version")
+	// ErrClosed: the Store has been closed.
+	ErrClosed = errors.New("nodestore: store is closed")
+	// ErrRecovery: Adopt after FinishRecovery, or Reclaim (or a second
+	// FinishRecovery) before it or after it as the case may be.
+	ErrRecovery = errors.New("nodestore: call out of recovery order")
+)
+
+// segmentName is the base name of segment num.
+func segmentName(num uint64) string {
+	return fmt.Sprintf("%0*d%s", segNameDigits, num, segSuffix)
+}
+
+// parseSegmentName returns the number named by base, which must end in
+// segSuffix; ok is false unless base is exactly what segmentName makes.
+func parseSegmentName(base string) (num uint64, ok bool) {
+	digits, found := strings.CutSuffix(base, segSuffix)
+	if !found || len(digits) != segNameDigits {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	num, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || num == 0 {
+		return 0, false
+	}
+	return num, true
+}
+
+// appendHeader appends the header record of segment num.
+func appendHeader(dst []byte, num uint64) []byte {
+	var p [hdrPayloadLen]byte
+	copy(p[:], segMagic)
+	binary.LittleEndian.PutUint16(p[len(segMagic):], FormatVersion)
+	binary.LittleEndian.PutUint64(p[len(segMagic)+2:], num)
+	return seglog.AppendRecord(dst, seglog.SegmentHeaderType, p[:])
+}
+
+// checkHeader validates a complete, checksummed first record of the named
+// segment. Magic and version come before the length, so that a newer
+// version with a longer header is reported as a version error.
+func checkHeader(path string, num uint64, typ byte, p []byte) error {
+	if typ != seglog.SegmentHeaderType {
+		return fmt.Errorf("%w: %s: first record has type %d, not a segment header", ErrBadSegment, path, typ)
+	}
+	if len(p) < len(segMagic)+2 || string(p[:len(segMagic)]) != segMagic {
+		return fmt.Errorf("%w: %s: header has no %q magic (not a node segment)", ErrBadSegment, path, segMagic)
+	}
+	v := binary.LittleEndian.Uint16(p[len(segMagic):])
+	switch {
+	case v > FormatVersion:
+		return fmt.Errorf("%w: %s: format version %d, this build reads version %d; upgrade Runnel to open it",
+			ErrFormatVersion, path, v, FormatVersion)
+	case v != FormatVersion:
+		return fmt.Errorf("%w: %s: invalid format version %d", ErrBadSegment, path, v)
+	case len(p) != hdrPayloadLen:
+		return fmt.Errorf("%w: %s: header payload is %d bytes, want %d", ErrBadSegment, path, len(p), hdrPayloadLen)
+	}
+	if got := binary.LittleEndian.Uint64(p[len(segMagic)+2:]); got != num {
+		return fmt.Errorf("%w: %s: header says segment %d, the name says %d", ErrBadSegment, path, got, num)
+	}
+	return nil
+}
+
+// segment is one segment file as the Store sees it. Fields marked [mu] are
+// guarded by Store.mu; [io] ones are changed only with Store.ioMu held as
+// well (and mu, when Get reads them).
+//
+// The file holds bytes [0, written); the first synced of them are covered
+// by an fsync. mem holds bytes [synced, synced+len(mem)): everything not
+// yet fsynced, written or not, so that a failed fsync can be redone from
+// memory and Get reads unsynced nodes from here, never from the file.
+type segment struct {
+	num  uint64
+	path string
+
+	f       vfs.File // nil until the file is created [io]
+	synced  int64    // bytes covered by a successful fsync [io]
+	written int64    // bytes written to the file, synced <= written <= end() [io]
+	mem     []byte   // bytes [synced, end()) [mu; only appended to without ioMu]
+
+	live     int64  // record bytes of nodes Put or Adopted and not Released [mu]
+	adopted  int64  // Adopt calls (segments found by Open) [mu]
+	sealed   bool   // takes no more Puts [mu]
+	dead     bool   // sealed and live == 0: waiting for Reclaim [mu]
+	deadAt   uint64 // epoch in which it died [mu]
+	onDisk   bool   // the file exists (found by Open, or created) [io]
+	fromOpen bool   // found by Open
+	hdrOK    bool   // found by Open with a valid header (new segments: true)
+}
+
+// end returns the segment's size once everything is written.
+func (sg *segment) end() int64 { return sg.synced + int64(len(sg.mem)) }
+
+// segmentPath joins dir and a segment's base name.
+func segmentPath(dir string, num uint64) string {
+	return filepath.Join(dir, segmentName(num))
+}
