@@ -42,10 +42,13 @@ import (
 // entries, and nothing a restart recovered lost by a later one.
 func TestKill9Loop(t *testing.T) {
 	bin := buildBinary(t)
-	for _, policy := range []string{"always", "everysec", "no"} {
+	// "+paging" runs with a small stream-memory-budget and small nodes:
+	// most nodes live only in the node log, and every restart reads them
+	// back from checkpoints that refer to them.
+	for _, policy := range []string{"always", "everysec", "no", "always+paging"} {
 		t.Run(policy, func(t *testing.T) {
 			cycles := 9
-			if policy == "no" {
+			if policy == "no" || policy == "always+paging" {
 				cycles = 4 // the same write path as everysec, without the ticks
 			}
 			if testing.Short() {
@@ -112,10 +115,15 @@ type crashServer struct {
 
 func newCrashServer(tb testing.TB, bin, policy string) *crashServer {
 	tb.Helper()
+	fsync, paging := strings.CutSuffix(policy, "+paging")
 	return newRestartableServer(tb, bin, func(port, dir string) []string {
 		// A small auto-checkpoint threshold makes automatic checkpoints
 		// (and the log truncation after them) happen under load too.
-		return []string{"--port", port, "--dir", dir, "--appendfsync", policy, "--auto-aof-rewrite-min-size", "256kb"}
+		args := []string{"--port", port, "--dir", dir, "--appendfsync", fsync, "--auto-aof-rewrite-min-size", "256kb"}
+		if paging {
+			args = append(args, "--stream-memory-budget", "32kb", "--stream-node-max-entries", "10")
+		}
+		return args
 	})
 }
 

@@ -38,9 +38,9 @@ type durableApp struct {
 	addr string
 }
 
-func startDurable(tb testing.TB, fsys vfs.FS, policy string) *durableApp {
+func startDurable(tb testing.TB, fsys vfs.FS, policy string, extra ...string) *durableApp {
 	tb.Helper()
-	a, err := openDurable(fsys, policy)
+	a, err := openDurable(fsys, policy, extra...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -54,14 +54,15 @@ func startDurable(tb testing.TB, fsys vfs.FS, policy string) *durableApp {
 	return d
 }
 
-func openDurable(fsys vfs.FS, policy string) (*App, error) {
+func openDurable(fsys vfs.FS, policy string, extra ...string) (*App, error) {
 	cfg := config.New()
 	// Protected configs are enabled so that a test can try CONFIG SET dir.
-	if err := cfg.ParseArgs([]string{"--dir", testDataDir, "--appendfsync", policy, "--hz", "100", "--enable-protected-configs", "yes"}); err != nil {
+	args := []string{"--dir", testDataDir, "--appendfsync", policy, "--hz", "100", "--enable-protected-configs", "yes"}
+	if err := cfg.ParseArgs(append(args, extra...)); err != nil {
 		return nil, err
 	}
 	a := New(cfg, nil)
-	if err := a.OpenStore(StoreOptions{FS: fsys, SegmentSize: 4096, NoAutoCheckpoint: true}); err != nil {
+	if err := a.OpenStore(StoreOptions{FS: fsys, SegmentSize: 4096, NodeSegmentSize: 16 << 10, NoAutoCheckpoint: true}); err != nil {
 		a.Shutdown(context.Background())
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func keyspaceDigest(tb testing.TB, a *App) map[string]string {
 	out := map[string]string{}
 	for db := 0; db < ks.Databases(); db++ {
 		tx.EachStored(db, func(e engine.Entry) bool {
-			sn := store.NewSnapshot(0, 0).WithZeroSeenTime()
+			sn := store.NewSnapshot(0, 0).ForComparison()
 			if err := sn.Add(db, e.Key(), e.ExpireAt(), e.Value()); err != nil {
 				tb.Fatal(err)
 			}
@@ -135,9 +136,9 @@ func diffDigests(want, got map[string]string) string {
 }
 
 // recoverDigest opens a copy of a crash image and returns its state.
-func recoverDigest(tb testing.TB, image *vfs.MemFS) map[string]string {
+func recoverDigest(tb testing.TB, image *vfs.MemFS, extra ...string) map[string]string {
 	tb.Helper()
-	a, err := openDurable(image, "always")
+	a, err := openDurable(image, "always", extra...)
 	if err != nil {
 		tb.Fatalf("recovery failed: %v", err)
 	}
@@ -334,10 +335,15 @@ func isReplyError(err error) bool {
 // recovered from the disk image, checkpoint plus log, is byte for byte the
 // live state: every logged operation replays to the same effect.
 func TestRecoveryRebuildsLiveState(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3, 4, 5, 6} {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+	for _, tc := range []struct {
+		seed   uint64
+		budget string // stream-memory-budget: "1" pages out every node but the last
+	}{{1, "0"}, {2, "0"}, {3, "0"}, {4, "1"}, {5, "1"}, {6, "256"}} {
+		// Small nodes: the workload's short streams span many of them.
+		seed, paging := tc.seed, []string{"--stream-memory-budget", tc.budget, "--stream-node-max-entries", "4"}
+		t.Run(fmt.Sprintf("%d/budget=%s", seed, tc.budget), func(t *testing.T) {
 			mem := vfs.NewCrashableMem()
-			d := startDurable(t, mem, "always")
+			d := startDurable(t, mem, "always", paging...)
 			ctx := context.Background()
 			var wg sync.WaitGroup
 			var saved atomic.Bool
@@ -395,7 +401,12 @@ func TestRecoveryRebuildsLiveState(t *testing.T) {
 			if len(live) < 3 {
 				t.Fatalf("the workload left only %d keys", len(live))
 			}
-			got := recoverDigest(t, mem.CrashClone())
+			if tc.budget != "0" {
+				if paged := d.persist.st.NodeStats().Puts; paged == 0 {
+					t.Fatal("the budget paged no node out")
+				}
+			}
+			got := recoverDigest(t, mem.CrashClone(), paging...)
 			if diff := diffDigests(live, got); diff != "" {
 				t.Fatalf("recovered state differs from the live state: %s", diff)
 			}
@@ -435,7 +446,10 @@ func TestCrashImagesHoldAcknowledgedWrites(t *testing.T) {
 		images = append(images, image{fs: fs, acked: int(acked.Load())})
 		return nil
 	})
-	d := startDurable(t, vfs.NewErrorFS(mem, inj), "always")
+	// A small budget: nodes are paged out and in all along, and the
+	// images hold the node log in every state too.
+	paging := []string{"--stream-memory-budget", "64", "--stream-node-max-entries", "4"}
+	d := startDurable(t, vfs.NewErrorFS(mem, inj), "always", paging...)
 	ctx := context.Background()
 	c := d.client(t)
 	w := newWorkload(42)
@@ -453,13 +467,16 @@ func TestCrashImagesHoldAcknowledgedWrites(t *testing.T) {
 		acked.Store(int64(i))
 	}
 	armed.Store(false)
+	if d.persist.st.NodeStats().Puts == 0 {
+		t.Fatal("the budget paged no node out")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(images) < 200 {
 		t.Fatalf("only %d crash images", len(images))
 	}
 	for n, im := range images {
-		got := recoverDigest(t, im.fs)
+		got := recoverDigest(t, im.fs, paging...)
 		ok := diffDigests(states[im.acked], got) == ""
 		if !ok && im.acked+1 < len(states) {
 			ok = diffDigests(states[im.acked+1], got) == ""
@@ -717,5 +734,64 @@ func TestCheckpointCommands(t *testing.T) {
 	p.run(t, repeat(1, "SAVE"), len("-ERR\r\n"))
 	if string(p.reply[:6]) != "-ERR\r\n" {
 		t.Fatalf("SAVE without a data directory: %q", p.reply[:6])
+	}
+}
+
+// TestPagedSpaceComesBack: with a small stream-memory-budget a stream's
+// nodes live in the node log; a stream appended to and trimmed forever
+// keeps that log bounded (the checkpoints reclaim what trimming released),
+// DEL gives all of it back, and memory stays at the budget.
+func TestPagedSpaceComesBack(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	d := startDurable(t, mem, "always", "--stream-memory-budget", "4kb", "--stream-node-max-entries", "10")
+	ctx := context.Background()
+	c := d.client(t)
+	stats := func() (logBytes, live, memory int64) {
+		ns := d.persist.st.NodeStats()
+		return ns.DiskBytes, ns.LiveBytes, d.Env.NodeMemory()
+	}
+	value := strings.Repeat("v", 100)
+	var maxLog int64
+	for round := 0; round < 20; round++ {
+		for i := 0; i < 300; i++ {
+			if err := c.XAdd(ctx, &redis.XAddArgs{Stream: "s", MaxLen: 1000, Approx: true, Values: []string{"f", value}}).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Save(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		logBytes, _, memory := stats()
+		maxLog = max(maxLog, logBytes)
+		if memory > 4096+2048 { // the budget plus the last node
+			t.Fatalf("round %d: %d bytes of nodes in memory, budget 4kb", round, memory)
+		}
+	}
+	if n := c.XLen(ctx, "s").Val(); n < 1000 || n > 1100 {
+		t.Fatalf("XLEN %d", n)
+	}
+	// 1000 live entries of ~120 bytes in 16 KiB segments: a few segments,
+	// not the 6000 entries ever added.
+	if logBytes, live, _ := stats(); live > 200<<10 || maxLog > 400<<10 || live == 0 {
+		t.Fatalf("node log: %d bytes (at most %d), %d live, for 1000 entries", logBytes, maxLog, live)
+	}
+	logBytes, liveBytes, memory := stats()
+	t.Logf("node log %d bytes (at most %d), %d live, %d in memory", logBytes, maxLog, liveBytes, memory)
+	// Every entry reads back, from memory or the node log.
+	if got := len(c.XRange(ctx, "s", "-", "+").Val()); got != int(c.XLen(ctx, "s").Val()) {
+		t.Fatalf("XRANGE read %d entries", got)
+	}
+	live := keyspaceDigest(t, d.App)
+	if diff := diffDigests(live, recoverDigest(t, mem.CrashClone(), "--stream-memory-budget", "4kb")); diff != "" {
+		t.Fatalf("recovered: %s", diff)
+	}
+	if err := c.Del(ctx, "s").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if logBytes, live, memory := stats(); live != 0 || memory != 0 || logBytes > 32<<10 {
+		t.Fatalf("after DEL and a checkpoint: node log %d bytes, %d live, %d in memory", logBytes, live, memory)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/store"
+	"github.com/runnel-io/runnel/internal/stream"
 	"github.com/runnel-io/runnel/internal/vfs"
 	"github.com/runnel-io/runnel/internal/wal"
 )
@@ -20,6 +21,9 @@ type StoreOptions struct {
 	FS vfs.FS
 	// SegmentSize is the WAL segment size; zero means the default.
 	SegmentSize int64
+	// NodeSegmentSize is the node log's segment size; zero means the
+	// default.
+	NodeSegmentSize int64
 	// NoAutoCheckpoint disables the automatic checkpoints (tests that
 	// want every write replayed from the log).
 	NoAutoCheckpoint bool
@@ -42,10 +46,11 @@ type persistence struct {
 func (a *App) OpenStore(opts StoreOptions) error {
 	cfg := a.Cfg
 	st, err := store.Open(cfg.Dir(), store.Options{
-		FS:          opts.FS,
-		Logger:      a.log,
-		Policy:      walPolicy(cfg.AppendFsync()),
-		SegmentSize: opts.SegmentSize,
+		FS:              opts.FS,
+		Logger:          a.log,
+		Policy:          walPolicy(cfg.AppendFsync()),
+		SegmentSize:     opts.SegmentSize,
+		NodeSegmentSize: opts.NodeSegmentSize,
 	})
 	if err != nil {
 		return err
@@ -55,12 +60,18 @@ func (a *App) OpenStore(opts StoreOptions) error {
 		if db >= ks.Databases() {
 			return fmt.Errorf("the checkpoint holds database %d but databases is %d", db, ks.Databases())
 		}
+		if s, ok := v.(*stream.Stream); ok {
+			a.Env.AttachPager(s) // its nodes written by reference read back from the node log
+		}
 		var tx engine.Tx
 		ks.Lock(&tx, [][]byte{key}, false, 0)
 		tx.Set(db, key, v, expireAt, false)
 		tx.Unlock()
 		return nil
 	}
+	// Streams page their nodes through the node log from the first load
+	// on: a long log replays within the memory budget.
+	a.Env.Pager = st.Pager()
 	a.log.Info("loading the data directory", "dir", cfg.Dir())
 	rs, err := st.Recover(load, func(_ uint64, op *store.Op) error { return a.Table.Replay(op) })
 	if err != nil {
@@ -238,7 +249,12 @@ func (a *App) persistenceInfo() command.PersistenceInfo {
 		CheckpointSeq:        st.Checkpoint.Seq,
 		CheckpointSize:       st.Checkpoint.Size,
 		DiskBytes:            p.st.DiskUsage(),
+		NodeMemory:           a.Env.NodeMemory(),
+		NodeMemoryBudget:     a.Cfg.StreamMemoryBudget(),
 	}
+	ns := p.st.NodeStats()
+	info.NodeDiskBytes, info.NodeLiveBytes = ns.DiskBytes, ns.LiveBytes
+	info.DiskBytes += ns.DiskBytes
 	if !st.WAL.LastSyncTime.IsZero() {
 		info.LastFsync = st.WAL.LastSyncTime.UnixMilli()
 	}

@@ -397,6 +397,7 @@ func (b *blocker) reexec(keys []engine.ReadyKey, ready []engine.ReadyKey) (done 
 		b.cmd.Run(x)
 		x.journalOne(b.db, b.cmd, b.args)
 	}
+	x.evictStreams()
 	x.Tx.Unlock()
 	b.dur += time.Since(start)
 	ready = x.Tx.TakeReady(ready)

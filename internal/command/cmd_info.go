@@ -254,6 +254,10 @@ type PersistenceInfo struct {
 	CheckpointSeq             uint64 // the newest checkpoint covers records up to it
 	CheckpointSize, DiskBytes int64
 	LastWriteError            string // "" when healthy
+	NodeMemory                int64  // stream node bytes in memory
+	NodeMemoryBudget          int64  // stream-memory-budget (0: none)
+	NodeDiskBytes             int64  // the node log's files
+	NodeLiveBytes             int64  // of which nodes still referenced
 }
 
 func infoPersistence(x *Ctx, b *infoBuilder) {
@@ -294,6 +298,10 @@ func infoPersistence(x *Ctx, b *infoBuilder) {
 	b.kv("runnel_checkpoint_seq", strconv.FormatUint(p.CheckpointSeq, 10))
 	b.kvi("runnel_checkpoint_bytes", p.CheckpointSize)
 	b.kvi("runnel_disk_bytes", p.DiskBytes)
+	b.kvi("runnel_stream_memory_bytes", p.NodeMemory)
+	b.kvi("runnel_stream_memory_budget", p.NodeMemoryBudget)
+	b.kvi("runnel_node_log_bytes", p.NodeDiskBytes)
+	b.kvi("runnel_node_log_live_bytes", p.NodeLiveBytes)
 	if p.LastWriteError != "" {
 		b.kv("runnel_last_write_error", p.LastWriteError)
 	}

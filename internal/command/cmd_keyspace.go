@@ -22,6 +22,7 @@ import (
 
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/glob"
+	"github.com/runnel-io/runnel/internal/stream"
 )
 
 func init() { registrations = append(registrations, registerKeyspace) }
@@ -161,7 +162,7 @@ func renameGeneric(x *Ctx, nx bool) {
 		x.Tx.Delete(x.DB, dst)
 	}
 	x.Tx.Set(x.DB, dst, val, exp, false)
-	x.Tx.Delete(x.DB, src)
+	x.Tx.Detach(x.DB, src) // the value lives on under dst
 	x.Notify(engine.EventGeneric, "rename_from", src)
 	x.Notify(engine.EventGeneric, "rename_to", dst)
 	x.Tx.AddDirty(1)
@@ -216,6 +217,9 @@ func cmdCopy(x *Ctx) {
 		return
 	}
 	val, exp := d.Dup(), e.ExpireAt()
+	if s, ok := val.(*stream.Stream); ok {
+		x.touchStream(s) // the copy reports its memory and may page
+	}
 	if del {
 		x.Tx.Delete(dstDB, dst)
 	}

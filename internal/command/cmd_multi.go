@@ -200,6 +200,7 @@ func (t *Table) cmdExec(x *Ctx) {
 	}
 	x.inExec = false
 	x.journalCommit() // the whole transaction is one record: all or nothing
+	x.evictStreams()
 	x.Tx.Unlock()
 	// EXEC itself fails only for its own errors, not its commands'.
 	x.errored = false

@@ -233,6 +233,7 @@ func cmdXAdd(x *Ctx) {
 		}
 		s = stream.New()
 		x.Tx.Set(x.DB, key, s, 0, false)
+		x.touchStream(s)
 	}
 	if s.LastID() == stream.MaxID {
 		x.Error(msgStreamExhausted)

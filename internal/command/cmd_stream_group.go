@@ -166,6 +166,7 @@ func cmdXGroupCreate(x *Ctx) {
 	if a.s == nil {
 		a.s = stream.New()
 		x.Tx.Set(x.DB, key, a.s, 0, false)
+		x.touchStream(a.s)
 	}
 	if _, created := a.s.CreateGroup(x.Args[3], id, a.entriesRead); !created {
 		x.Error(msgBusyGroup)
@@ -267,6 +268,7 @@ func cmdXAck(x *Ctx) {
 		x.Error(msgWrongType)
 		return
 	}
+	x.touchStream(s)
 	g := s.Group(x.Args[2])
 	if g == nil {
 		x.W.Int(0)
@@ -807,6 +809,7 @@ func claimTarget(x *Ctx, e engine.Entry, found bool) (*stream.Stream, *stream.Gr
 		x.Error(msgWrongType)
 		return nil, nil, false
 	}
+	x.touchStream(s)
 	g := s.Group(x.Args[2])
 	if g == nil {
 		noKeyOrGroup(x)

@@ -347,7 +347,9 @@ func serveRead(x *Ctx, a *readArgs, group bool, ids []readID) bool {
 		// type is waited on, as Redis does not wake it.
 		var s *stream.Stream
 		if e, ok := lookupRead(x, key, 0); ok {
-			s, _ = e.Value().(*stream.Stream)
+			if s, _ = e.Value().(*stream.Stream); s != nil {
+				x.touchStream(s)
+			}
 		}
 		if s == nil || budget.spent() {
 			continue
@@ -623,6 +625,7 @@ func blockUntilClaimable(x *Ctx, a *readArgs, ids []readID) {
 		if !isStream {
 			continue
 		}
+		x.touchStream(s)
 		g := s.Group(a.group)
 		if g == nil {
 			continue

@@ -130,6 +130,7 @@ func (t *Table) call(x *Ctx, cmd *Command, args [][]byte) {
 	cmd.Run(x)
 	if locked {
 		x.journalOne(db, cmd, args)
+		x.evictStreams()
 		x.Tx.Unlock()
 	}
 	dur := time.Since(start)

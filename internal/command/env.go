@@ -14,6 +14,7 @@ import (
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/pubsub"
 	"github.com/runnel-io/runnel/internal/server"
+	"github.com/runnel-io/runnel/internal/stream"
 )
 
 // Versions reported to clients. RedisVersion is the Redis release whose
@@ -71,7 +72,10 @@ type Env struct {
 	Checkpointer Checkpointer
 	// Persistence, when set, reports the store's state for INFO.
 	Persistence func() PersistenceInfo
-	expireBuf   []byte // active expiry's log record, one goroutine
+	// Pager, when set, keeps stream nodes outside memory (paging.go).
+	Pager     stream.Pager
+	nodes     nodeMeter
+	expireBuf []byte // active expiry's log record, one goroutine
 }
 
 // NewTable builds the command table over env.

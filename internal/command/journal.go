@@ -267,6 +267,7 @@ func (t *Table) Replay(op *store.Op) (err error) {
 		cmd.Run(x)
 		t.replayW.B = t.replayW.B[:0]
 	}
+	x.evictStreams() // a long log replays within the memory budget too
 	x.Tx.Unlock()
 	return nil
 }

@@ -13,6 +13,9 @@ import (
 type streamScratch struct {
 	it  stream.Iterator
 	ids []readID
+	// touched are the streams the running command (or EXEC) used: after
+	// it they evict nodes if the memory budget is exceeded (paging.go).
+	touched []*stream.Stream
 }
 
 // iterator returns the connection's entry iterator (a fresh one without a
@@ -83,6 +86,7 @@ func (x *Ctx) lookupStream(key []byte, write bool) (s *stream.Stream, ok bool) {
 		x.Error(msgWrongType)
 		return nil, false
 	}
+	x.touchStream(s)
 	return s, true
 }
 

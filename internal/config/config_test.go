@@ -147,9 +147,10 @@ func TestGet(t *testing.T) {
 		}
 	}
 	// Redis 7.0.15 returns 192; Runnel adds the two 8.6 stream-idmp-*
-	// parameters (redis-streams-spec.md §1).
-	if n := len(c.Get("*")); n != 194 {
-		t.Errorf("Get * returned %d pairs, want Redis 7.0.15's 192 + 2", n)
+	// parameters (redis-streams-spec.md §1) and its own
+	// stream-memory-budget.
+	if n := len(c.Get("*")); n != 195 {
+		t.Errorf("Get * returned %d pairs, want Redis 7.0.15's 192 + 3", n)
 	}
 	for _, tc := range []struct {
 		args []string

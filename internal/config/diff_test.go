@@ -27,6 +27,7 @@ var diffExclusions = map[string]string{
 	// Parameters newer than the 7.0 oracle (redis-streams-spec.md §1);
 	// config_test.go checks them.
 	"stream-idmp-duration": "Redis 8.6: not in redis-server 7.0",
+	"stream-memory-budget": "Runnel's own: memory for stream nodes before they page out",
 	"stream-idmp-maxsize":  "Redis 8.6: not in redis-server 7.0",
 }
 

@@ -21,6 +21,7 @@ var (
 	pStreamNodeBytes     *param
 	pStreamIDMPDuration  *param
 	pStreamIDMPMaxSize   *param
+	pStreamMemoryBudget  *param
 	pOutputBufferLimit   *param
 	pMaxMemory           *param
 	pMaxMemoryPolicy     *param
@@ -75,6 +76,7 @@ func resolveParams() {
 		{&pStreamNodeBytes, "stream-node-max-bytes"},
 		{&pStreamIDMPDuration, "stream-idmp-duration"},
 		{&pStreamIDMPMaxSize, "stream-idmp-maxsize"},
+		{&pStreamMemoryBudget, "stream-memory-budget"},
 		{&pOutputBufferLimit, "client-output-buffer-limit"},
 		{&pMaxMemory, "maxmemory"},
 		{&pMaxMemoryPolicy, "maxmemory-policy"},
@@ -152,6 +154,10 @@ func (c *Config) StreamIDMPDuration() int64 { return c.i64(pStreamIDMPDuration) 
 
 // StreamIDMPMaxSize is stream-idmp-maxsize (Redis 8.6).
 func (c *Config) StreamIDMPMaxSize() int64 { return c.i64(pStreamIDMPMaxSize) }
+
+// StreamMemoryBudget is stream-memory-budget (Runnel): bytes of stream
+// nodes kept in memory, 0 for no limit.
+func (c *Config) StreamMemoryBudget() int64 { return c.i64(pStreamMemoryBudget) }
 
 // ClientOutputBufferLimit is client-output-buffer-limit for one class.
 func (c *Config) ClientOutputBufferLimit(class ClientClass) OutputBufferLimit {

@@ -24,6 +24,10 @@ func (tx *Tx) Flush(db int) int64 {
 		ks.signalAllBlocked(i, &tx.ready)
 		for s := range ks.shards {
 			d := &ks.shards[s].dbs[i]
+			d.keys.each(func(e *entry) bool {
+				freeValue(e.val)
+				return true
+			})
 			d.keys.clear()
 			clear(d.expires)
 		}
@@ -159,7 +163,7 @@ func (tx *Tx) MoveEntry(src, dst int, key []byte) {
 	s, h := tx.shardFor(key)
 	e := s.dbs[src].keys.find(key, h)
 	val, exp := e.val, e.expireAt
-	tx.ks.removeEntry(s, src, key, h)
+	tx.ks.removeEntry(s, src, key, h, false) // moved, not freed
 	tx.touch(s, src, key)
 	tx.Set(dst, key, val, exp, false)
 }

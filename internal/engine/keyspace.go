@@ -323,6 +323,9 @@ func (tx *Tx) Set(db int, key []byte, val Value, expireAt int64, keepTTL bool) {
 		tx.ks.keys[db].Add(1)
 		tx.ks.notifyNew(db, key)
 	} else {
+		if e.val != val {
+			freeValue(e.val)
+		}
 		e.val = val
 		e.access = lruClock(tx.Now)
 		if keepTTL {
@@ -336,7 +339,18 @@ func (tx *Tx) Set(db int, key []byte, val Value, expireAt int64, keepTTL bool) {
 // Delete removes key; it reports whether it existed.
 func (tx *Tx) Delete(db int, key []byte) bool {
 	s, h := tx.shardFor(key)
-	if !tx.ks.removeEntry(s, db, key, h) {
+	if !tx.ks.removeEntry(s, db, key, h, true) {
+		return false
+	}
+	tx.touch(s, db, key)
+	return true
+}
+
+// Detach removes key like Delete, but its value lives on under another
+// key (RENAME): it is not freed.
+func (tx *Tx) Detach(db int, key []byte) bool {
+	s, h := tx.shardFor(key)
+	if !tx.ks.removeEntry(s, db, key, h, false) {
 		return false
 	}
 	tx.touch(s, db, key)
@@ -377,11 +391,14 @@ func (ks *Keyspace) setExpire(d *shardDB, db int, e *entry, at int64) {
 	e.expireAt = at
 }
 
-func (ks *Keyspace) removeEntry(s *shard, db int, key []byte, h uint64) bool {
+func (ks *Keyspace) removeEntry(s *shard, db int, key []byte, h uint64, free bool) bool {
 	d := &s.dbs[db]
 	e := d.keys.remove(key, h)
 	if e == nil {
 		return false
+	}
+	if free {
+		freeValue(e.val)
 	}
 	if e.expireAt != 0 {
 		delete(d.expires, e)
@@ -395,7 +412,7 @@ func (ks *Keyspace) removeEntry(s *shard, db int, key []byte, h uint64) bool {
 // clients are blocked on the key it is recorded in *ready.
 func (ks *Keyspace) expireEntry(s *shard, db int, e *entry, ready *[]ReadyKey) {
 	key := []byte(e.key)
-	ks.removeEntry(s, db, key, e.hash)
+	ks.removeEntry(s, db, key, e.hash, true)
 	ks.Expired.Add(1)
 	if ks.notifier != nil {
 		ks.notifier.Notify(EventExpired, "expired", db, key)

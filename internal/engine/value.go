@@ -9,6 +9,20 @@ type Value interface {
 	Encoding() string
 }
 
+// Freer is a value that holds resources outside memory (a stream's nodes
+// paged out to disk): the keyspace calls Free when the value leaves it for
+// good (DEL, FLUSHALL, expiry, an overwrite), never when it moves to
+// another key (RENAME, MOVE, SWAPDB).
+type Freer interface {
+	Free()
+}
+
+func freeValue(v Value) {
+	if f, ok := v.(Freer); ok {
+		f.Free()
+	}
+}
+
 // String encodings, as OBJECT ENCODING names them.
 const (
 	EncInt    = iota // fits a signed 64-bit integer, at most 20 chars

@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/seglog":    {"internal/vfs"},
 	"internal/wal":       {"internal/seglog", "internal/vfs"},
 	"internal/nodestore": {"internal/seglog", "internal/vfs"},
-	"internal/store":     {"internal/engine", "internal/seglog", "internal/stream", "internal/vfs", "internal/wal"},
+	"internal/store":     {"internal/engine", "internal/nodestore", "internal/seglog", "internal/stream", "internal/vfs", "internal/wal"},
 	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server", "internal/store"},
 }
 

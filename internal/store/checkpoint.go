@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/runnel-io/runnel/internal/engine"
+	"github.com/runnel-io/runnel/internal/nodestore"
 	"github.com/runnel-io/runnel/internal/seglog"
 	"github.com/runnel-io/runnel/internal/stream"
 	"github.com/runnel-io/runnel/internal/vfs"
@@ -81,6 +82,9 @@ type Snapshot struct {
 	opts    stream.EncodeOptions
 	// walBytes is the log's AppendedBytes when the snapshot was taken.
 	walBytes int64
+	// mark is the node log's Mark at the snapshot (Store.Snapshot).
+	mark   nodestore.Mark
+	marked bool
 }
 
 // NewSnapshot starts a checkpoint of the state after log record seq, taken
@@ -156,10 +160,13 @@ func (sn *Snapshot) finish() []byte {
 // tests: equal states give equal bytes when taken with the same seq and now.
 func (sn *Snapshot) Bytes() []byte { return sn.finish() }
 
-// WithZeroSeenTime makes the snapshot record consumers' seen-times as 0,
-// for tests that compare a recovered state with the live one.
-func (sn *Snapshot) WithZeroSeenTime() *Snapshot {
+// ForComparison makes the snapshot independent of what is in memory and
+// of what the log does not record: consumers' seen-times are written as 0
+// and paged-out nodes with their bytes. Tests compare a recovered state
+// with the live one this way.
+func (sn *Snapshot) ForComparison() *Snapshot {
 	sn.opts.ZeroSeenTime = true
+	sn.opts.Inline = true
 	return sn
 }
 

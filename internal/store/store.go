@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/runnel-io/runnel/internal/engine"
+	"github.com/runnel-io/runnel/internal/nodestore"
 	"github.com/runnel-io/runnel/internal/seglog"
+	"github.com/runnel-io/runnel/internal/stream"
 	"github.com/runnel-io/runnel/internal/vfs"
 	"github.com/runnel-io/runnel/internal/wal"
 )
@@ -42,6 +44,9 @@ type Options struct {
 	SegmentSize int64
 	// SyncInterval is the everysec period; zero means one second.
 	SyncInterval time.Duration
+	// NodeSegmentSize is the node log's segment size; zero means the
+	// default.
+	NodeSegmentSize int64
 }
 
 // Store is an open data directory. Its methods are safe for concurrent use.
@@ -51,6 +56,7 @@ type Store struct {
 	lg   *slog.Logger
 	lock io.Closer
 	w    *wal.WAL
+	ns   *nodestore.Store // stream nodes paged out of memory
 
 	// ckptMu serializes checkpoints (and Close against one).
 	ckptMu sync.Mutex
@@ -136,7 +142,18 @@ func (s *Store) open(opts Options) error {
 		return fmt.Errorf("write-ahead log %s ends at record %d, before the newest checkpoint %s (record %d): the log is incomplete",
 			filepath.Join(s.dir, WALDir), st.LastSeq, s.ckpt.Path, s.ckpt.Seq)
 	}
-	s.w = w
+	ns, err := nodestore.Open(s.fs, filepath.Join(s.dir, NodesDir), nodestore.Options{
+		SegmentSize: opts.NodeSegmentSize,
+		// The streams keep the nodes they page in: a small cache only
+		// spares re-reading a node evicted and read again at once.
+		CacheBytes: 8 << 20,
+		Logger:     s.lg,
+	})
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("node log: %w", err)
+	}
+	s.w, s.ns = w, ns
 	return nil
 }
 
@@ -183,7 +200,21 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 			}
 			return load(db, key, expireAt, v)
 		}
-		info, err := readCheckpoint(s.fs, ckpt.Path, counting)
+		adopting := func(db int, key []byte, expireAt int64, v engine.Value) error {
+			if st, ok := v.(*stream.Stream); ok {
+				var aerr error
+				st.PageRefs(func(r stream.PageRef) {
+					if err := s.ns.Adopt(fromPageRef(r)); err != nil && aerr == nil {
+						aerr = fmt.Errorf("stream %q: %w", key, err)
+					}
+				})
+				if aerr != nil {
+					return aerr
+				}
+			}
+			return counting(db, key, expireAt, v)
+		}
+		info, err := readCheckpoint(s.fs, ckpt.Path, adopting)
 		if err != nil {
 			return rs, err
 		}
@@ -192,6 +223,13 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 		}
 		ckpt = info
 		rs.Checkpoint = info
+	}
+	// Node records no checkpoint refers to (written after the newest one)
+	// go before the log's replay pages nodes out again.
+	if rec, err := s.ns.FinishRecovery(); err != nil {
+		return rs, fmt.Errorf("node log: %w", err)
+	} else if len(rec.Files) > 0 {
+		s.lg.Info("store: deleted node segments no checkpoint refers to", "files", len(rec.Files), "bytes", rec.Bytes)
 	}
 	var op Op
 	err := s.w.Iterate(ckpt.Seq+1, func(seq uint64, typ byte, p []byte) error {
@@ -258,6 +296,7 @@ func (s *Store) Snapshot(now int64) *Snapshot {
 	ws := s.w.Stats()
 	sn := NewSnapshot(ws.LastSeq, now)
 	sn.walBytes = ws.AppendedBytes
+	sn.mark, sn.marked = s.ns.Mark(), true
 	return sn
 }
 
@@ -298,6 +337,10 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 	if err := s.w.Sync(); err != nil {
 		return fmt.Errorf("syncing the log: %w", err)
 	}
+	// The checkpoint refers to node records: they are durable first.
+	if err := s.ns.Sync(); err != nil {
+		return fmt.Errorf("syncing the node log: %w", err)
+	}
 	data := sn.finish()
 	final := filepath.Join(s.dir, checkpointName(sn.seq))
 	if err := writeFileAtomic(s.fs, final, data); err != nil {
@@ -328,7 +371,21 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 			return err
 		}
 	}
-	return s.w.TruncateFront(sn.seq + 1) // keeps the records after the checkpoint
+	if err := s.w.TruncateFront(sn.seq + 1); err != nil { // keeps the records after the checkpoint
+		return err
+	}
+	// Node records released before the snapshot: no durable checkpoint
+	// refers to them now.
+	if sn.marked {
+		rec, err := s.ns.Reclaim(sn.mark)
+		if err != nil {
+			return fmt.Errorf("node log: %w", err)
+		}
+		if len(rec.Files) > 0 {
+			s.lg.Info("store: deleted node segments", "files", len(rec.Files), "bytes", rec.Bytes)
+		}
+	}
+	return nil
 }
 
 // writeFileAtomic makes data durable under the name final: it is written
@@ -401,6 +458,9 @@ func (s *Store) Close() error {
 	s.ckptMu.Lock()
 	defer s.ckptMu.Unlock()
 	err := s.w.Close()
+	if nerr := s.ns.Close(); err == nil {
+		err = nerr
+	}
 	if lerr := s.lock.Close(); err == nil {
 		err = lerr
 	}

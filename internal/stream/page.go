@@ -224,3 +224,29 @@ func (s *Stream) recount() {
 		s.meter.Add(s.resident)
 	}
 }
+
+// PageRefs calls fn with the PageRef of every node that has a copy outside
+// memory (recovery adopts them in the node log).
+func (s *Stream) PageRefs(fn func(PageRef)) {
+	for i := range s.nodes {
+		if n := &s.nodes[i]; n.onDisk {
+			fn(n.ref)
+		}
+	}
+}
+
+// Free is called when the stream leaves the keyspace for good (DEL,
+// FLUSHALL, expiry, an overwrite): the copies of its nodes are dropped and
+// its memory taken off the meter. The stream must not be used after.
+func (s *Stream) Free() {
+	if s.pager != nil {
+		for i := range s.nodes {
+			if n := &s.nodes[i]; n.onDisk {
+				s.pager.Drop(n.ref)
+				n.onDisk = false
+			}
+		}
+	}
+	s.SetPager(nil, nil)
+	s.nodes, s.clock, s.resident, s.npaged = nil, nil, 0, 0
+}

@@ -1,0 +1,78 @@
+package command
+
+import (
+	"sync/atomic"
+
+	"github.com/runnel-io/runnel/internal/stream"
+)
+
+// Streams larger than memory. With a data directory open, Env.Pager keeps
+// stream nodes on disk (internal/nodestore through internal/store): every
+// stream a command uses learns the pager and the shared meter of node bytes
+// in memory (touchStream), and once the command (or EXEC) is done, still
+// under its locks, the streams it used evict their least recently used
+// nodes while the total is above stream-memory-budget. Eviction happens
+// only between commands, so the entries a handler holds (they alias node
+// bytes) stay valid while it runs.
+
+// nodeMeter counts the node bytes in memory across all streams.
+type nodeMeter struct{ bytes atomic.Int64 }
+
+// Add implements stream.Meter.
+func (m *nodeMeter) Add(delta int64) { m.bytes.Add(delta) }
+
+// NodeMemory is the memory the streams' node bytes take, all streams.
+func (e *Env) NodeMemory() int64 { return e.nodes.bytes.Load() }
+
+// AttachPager gives s the pager and the meter (streams loaded from a
+// checkpoint get them this way; the commands attach the others).
+func (e *Env) AttachPager(s *stream.Stream) {
+	if e.Pager != nil && s.Meter() == nil {
+		s.SetPager(e.Pager, &e.nodes)
+	}
+}
+
+// touchStream notes that the running command uses s.
+func (x *Ctx) touchStream(s *stream.Stream) {
+	if x.Env.Pager == nil || x.S == nil {
+		return
+	}
+	x.Env.AttachPager(s)
+	x.S.stream.touched = append(x.S.stream.touched, s)
+}
+
+// evictStreams brings the node bytes in memory back under the budget,
+// from the streams the command used. It runs with the command's locks.
+func (x *Ctx) evictStreams() {
+	if x.S == nil || len(x.S.stream.touched) == 0 {
+		return
+	}
+	touched := x.S.stream.touched
+	x.S.stream.touched = touched[:0]
+	e := x.Env
+	limit := e.streamMemoryBudget()
+	if limit <= 0 {
+		clear(touched)
+		return
+	}
+	over := e.nodes.bytes.Load() - limit
+	for _, s := range touched {
+		if over <= 0 {
+			break
+		}
+		before := s.ResidentBytes()
+		if err := s.Evict(max(0, before-over)); err != nil && e.Log != nil {
+			// The nodes stay in memory; the next command tries again.
+			e.Log.Warn("paging stream nodes out failed", "err", err)
+		}
+		over -= before - s.ResidentBytes()
+	}
+	clear(touched) // let freed streams go
+}
+
+func (e *Env) streamMemoryBudget() int64 {
+	if e.Cfg == nil {
+		return 0
+	}
+	return e.Cfg.StreamMemoryBudget()
+}
