@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"internal/pubsub":    {"internal/engine", "internal/glob", "internal/resp"},
 	"internal/server":    {"internal/resp"},
 	"internal/command":   {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server", "internal/store", "internal/stream"},
-	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server", "internal/store", "internal/vfs", "internal/wal"},
+	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server", "internal/store", "internal/stream", "internal/vfs", "internal/wal"},
 	"internal/redistest": {},
 	"internal/vfs":       {},
 	"internal/seglog":    {"internal/vfs"},
