@@ -10,6 +10,8 @@ package config
 //	dir          "./data" (Redis: the current directory)
 //	appendfsync  always (Redis: everysec)
 //	appendonly   yes (Redis: no): Runnel always logs writes
+//
+// and stream-memory-budget (256mb) is Runnel's own.
 //	save         "" (Redis: "3600 1 300 100 60 10000")
 //
 // Parameters flagged "ignored" are accepted, validated, stored, returned by
@@ -158,7 +160,7 @@ var params = []*param{
 	intP("stream-node-max-entries", "", 0, 0, llongMax, 100, "Maximum number of entries in one stream node (0: no limit)."),
 	intP("stream-idmp-duration", "", 0, 1, 86400, 100, "Default seconds a stream remembers an IDMP idempotent ID (Redis 8.6)."),
 	intP("stream-idmp-maxsize", "", 0, 1, 10000, 100, "Default number of IDMP idempotent IDs a stream remembers per producer (Redis 8.6)."),
-	intP("stream-memory-budget", "", 0, 0, llongMax, 0, "Memory for stream entries, all streams: older nodes beyond it live only in the data directory and are read back on demand (0: no limit, everything in memory).").memory(),
+	intP("stream-memory-budget", "", 0, 0, llongMax, 256*1024*1024, "Memory for stream entries, all streams: older nodes beyond it live only in the data directory and are read back on demand (0: no limit, everything in memory).").memory(),
 	intP("repl-backlog-size", "", ignored, 1, llongMax, 1024*1024, "Size of the replication backlog.").memory(),
 	uintP("maxmemory", "", ignored, 0, ullMax, 0, "Memory limit (0: no limit).").memory(),
 	uintP("cluster-link-sendbuf-limit", "", ignored, 0, ullMax, 0, "Memory limit of one cluster bus link's send buffer (0: none).").memory(),
