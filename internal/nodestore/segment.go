@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/runnel-io/runnel/internal/seglog"
 	"github.com/runnel-io/runnel/internal/vfs"
@@ -55,27 +53,11 @@ var (
 )
 
 // segmentName is the base name of segment num.
-func segmentName(num uint64) string {
-	return fmt.Sprintf("%0*d%s", segNameDigits, num, segSuffix)
-}
+func segmentName(num uint64) string { return seglog.NumberedName(num, segSuffix) }
 
-// parseSegmentName returns the number named by base, which must end in
-// segSuffix; ok is false unless base is exactly what segmentName makes.
+// parseSegmentName returns the number named by a segment's base name.
 func parseSegmentName(base string) (num uint64, ok bool) {
-	digits, found := strings.CutSuffix(base, segSuffix)
-	if !found || len(digits) != segNameDigits {
-		return 0, false
-	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
-			return 0, false
-		}
-	}
-	num, err := strconv.ParseUint(digits, 10, 64)
-	if err != nil || num == 0 {
-		return 0, false
-	}
-	return num, true
+	return seglog.ParseNumberedName(base, segSuffix)
 }
 
 // appendHeader appends the header record of segment num.

@@ -202,28 +202,8 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// ensureDir creates dir if it is missing and makes its entry durable by
-// syncing every directory above it.
-func (s *Store) ensureDir() error {
-	if _, err := s.fs.Stat(s.dir); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := s.fs.MkdirAll(s.dir, 0o755); err != nil {
-		return err
-	}
-	for p := filepath.Clean(s.dir); ; {
-		parent := filepath.Dir(p)
-		if parent == p {
-			return nil
-		}
-		if err := vfs.SyncDir(s.fs, parent); err != nil {
-			return err
-		}
-		p = parent
-	}
-}
+// ensureDir creates dir if it is missing and makes its entry durable.
+func (s *Store) ensureDir() error { return vfs.MkdirAllSynced(s.fs, s.dir) }
 
 // openSegment opens an existing segment read-only and checks its header.
 // A missing or torn header is not an error here: it is what a crash during

@@ -107,28 +107,8 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Log, error) {
 	return l, nil
 }
 
-// ensureDir creates dir if it is missing and makes its entry durable, by
-// syncing every directory above it.
-func (l *Log) ensureDir() error {
-	if _, err := l.fs.Stat(l.dir); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
-		return err
-	}
-	for p := filepath.Clean(l.dir); ; {
-		parent := filepath.Dir(p)
-		if parent == p {
-			return nil
-		}
-		if err := vfs.SyncDir(l.fs, parent); err != nil {
-			return err
-		}
-		p = parent
-	}
-}
+// ensureDir creates dir if it is missing and makes its entry durable.
+func (l *Log) ensureDir() error { return vfs.MkdirAllSynced(l.fs, l.dir) }
 
 // load reads and checks one segment during Open. The tail is opened for
 // writing and repaired if its end is torn.

@@ -46,15 +46,18 @@ func init() {
 	}
 }
 
-// segmentName is the base name of the segment whose first record is first.
-func segmentName(first uint64) string {
-	return fmt.Sprintf("%0*d%s", segNameDigits, first, segSuffix)
+// NumberedName is the base name of a numbered file: num in 20 decimal
+// digits, then suffix (".seg" here; other logs built on these records use
+// their own). Names sort in number order.
+func NumberedName(num uint64, suffix string) string {
+	return fmt.Sprintf("%0*d%s", segNameDigits, num, suffix)
 }
 
-// parseSegmentName returns the first sequence named by base, which must end
-// in segSuffix; ok is false if base is not exactly what segmentName makes.
-func parseSegmentName(base string) (first uint64, ok bool) {
-	digits, found := strings.CutSuffix(base, segSuffix)
+// ParseNumberedName returns the number named by base, which must end in
+// suffix; ok is false unless base is exactly what NumberedName makes for a
+// number above 0.
+func ParseNumberedName(base, suffix string) (num uint64, ok bool) {
+	digits, found := strings.CutSuffix(base, suffix)
 	if !found || len(digits) != segNameDigits {
 		return 0, false
 	}
@@ -63,12 +66,18 @@ func parseSegmentName(base string) (first uint64, ok bool) {
 			return 0, false
 		}
 	}
-	first, err := strconv.ParseUint(digits, 10, 64)
-	if err != nil || first == 0 {
+	num, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || num == 0 {
 		return 0, false
 	}
-	return first, true
+	return num, true
 }
+
+// segmentName is the base name of the segment whose first record is first.
+func segmentName(first uint64) string { return NumberedName(first, segSuffix) }
+
+// parseSegmentName returns the first sequence named by a segment's base name.
+func parseSegmentName(base string) (first uint64, ok bool) { return ParseNumberedName(base, segSuffix) }
 
 // appendSegmentHeader appends the header record of a segment starting at
 // first.

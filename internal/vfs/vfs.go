@@ -3,7 +3,9 @@ package vfs
 import (
 	"errors"
 	"io"
+	iofs "io/fs"
 	"os"
+	"path/filepath"
 )
 
 // FS is a filesystem. Names are slash- or OS-separated paths; errors are
@@ -114,4 +116,28 @@ func WriteFileSynced(fs FS, name string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// MkdirAllSynced creates dir and any missing parents, and makes the new
+// entries durable by syncing every directory above dir; an existing dir is
+// left alone.
+func MkdirAllSynced(fs FS, dir string) error {
+	if _, err := fs.Stat(dir); err == nil {
+		return nil
+	} else if !errors.Is(err, iofs.ErrNotExist) {
+		return err
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for p := filepath.Clean(dir); ; {
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
+		}
+		if err := SyncDir(fs, parent); err != nil {
+			return err
+		}
+		p = parent
+	}
 }
