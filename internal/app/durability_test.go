@@ -795,3 +795,43 @@ func TestPagedSpaceComesBack(t *testing.T) {
 		t.Fatalf("after DEL and a checkpoint: node log %d bytes, %d live, %d in memory", logBytes, live, memory)
 	}
 }
+
+// TestIdleStreamsPagedOut: lowering the budget pages out the nodes of
+// streams no command uses any more (the background sweep), and they read
+// back whole.
+func TestIdleStreamsPagedOut(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	d := startDurable(t, mem, "always", "--stream-memory-budget", "0", "--stream-node-max-entries", "10")
+	ctx := context.Background()
+	c := d.client(t)
+	value := strings.Repeat("v", 100)
+	for i := 0; i < 50; i++ {
+		p := c.Pipeline()
+		for j := 0; j < 200; j++ {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: fmt.Sprint("s", i), Values: []string{"f", value}})
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := d.Env.NodeMemory()
+	if before < 1<<19 {
+		t.Fatalf("only %d bytes of nodes in memory", before)
+	}
+	if err := c.ConfigSet(ctx, "stream-memory-budget", "8kb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Only the 50 last nodes (at most 10 entries each) may stay.
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Env.NodeMemory() > 100<<10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes of nodes still in memory (from %d), budget 8kb", d.Env.NodeMemory(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := 0; i < 50; i++ {
+		if n := len(c.XRange(ctx, fmt.Sprint("s", i), "-", "+").Val()); n != 200 {
+			t.Fatalf("s%d: %d entries read back", i, n)
+		}
+	}
+}

@@ -113,6 +113,7 @@ func (a *App) OpenStore(opts StoreOptions) error {
 	if !opts.NoAutoCheckpoint {
 		go a.autoCheckpoint()
 	}
+	go a.evictIdleStreams()
 	return nil
 }
 
@@ -222,6 +223,22 @@ func (a *App) autoCheckpoint() {
 		}
 		if a.BackgroundSave() {
 			a.log.Info("automatic checkpoint started", "log_since_checkpoint", grown, "checkpoint_size", st.Checkpoint.Size)
+		}
+	}
+}
+
+// evictIdleStreams pages out, ten times a second, the nodes of streams no
+// command uses any more while the memory budget is exceeded: the commands
+// only evict the streams they use.
+func (a *App) evictIdleStreams() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stopped:
+			return
+		case <-t.C:
+			a.Env.EvictIdle()
 		}
 	}
 }

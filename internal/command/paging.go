@@ -3,6 +3,7 @@ package command
 import (
 	"sync/atomic"
 
+	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/stream"
 )
 
@@ -75,4 +76,29 @@ func (e *Env) streamMemoryBudget() int64 {
 		return 0
 	}
 	return e.Cfg.StreamMemoryBudget()
+}
+
+// EvictIdle brings the node bytes in memory back under the budget from any
+// stream, used or not: streams that no command touches again keep their
+// nodes until this runs (internal/app calls it periodically). It takes
+// each shard's lock in turn.
+func (e *Env) EvictIdle() {
+	limit := e.streamMemoryBudget()
+	if e.Pager == nil || limit <= 0 || e.nodes.bytes.Load() <= limit {
+		return
+	}
+	e.KS.SweepShards(func(v engine.Value) bool {
+		s, ok := v.(*stream.Stream)
+		if !ok || s.Meter() == nil {
+			return true
+		}
+		over := e.nodes.bytes.Load() - limit
+		if over <= 0 {
+			return false
+		}
+		if err := s.Evict(max(0, s.ResidentBytes()-over)); err != nil && e.Log != nil {
+			e.Log.Warn("paging stream nodes out failed", "err", err)
+		}
+		return true
+	})
 }

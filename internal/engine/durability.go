@@ -77,3 +77,31 @@ func (tx *Tx) EachStored(db int, fn func(Entry) bool) {
 		}
 	}
 }
+
+// SweepShards visits the values of every database shard by shard, each
+// shard under its own lock (and the barrier shared), calling fn until it
+// returns false. Background work that must touch values in place (paging
+// out the nodes of streams no command uses) goes through it; commands on
+// other shards run meanwhile.
+func (ks *Keyspace) SweepShards(fn func(v Value) bool) {
+	for i := range ks.shards {
+		s := &ks.shards[i]
+		ks.barrier.RLock()
+		s.mu.Lock()
+		cont := true
+		for db := range s.dbs {
+			s.dbs[db].keys.each(func(e *entry) bool {
+				cont = fn(e.val)
+				return cont
+			})
+			if !cont {
+				break
+			}
+		}
+		s.mu.Unlock()
+		ks.barrier.RUnlock()
+		if !cont {
+			return
+		}
+	}
+}
