@@ -23,9 +23,12 @@ import (
 // Each iteration fills one stream with data bytes of entry payload (100-byte
 // values), as pipelined XADDs over a few connections, into
 //
-//   - Runnel with --stream-memory-budget (32mb) and appendfsync everysec
-//     (the policy changes how fast the fill goes, not what stays in
-//     memory), automatic checkpoints as by default;
+//   - Runnel with --stream-memory-budget (32mb) and appendfsync everysec,
+//     automatic checkpoints as by default. everysec makes the fill fast,
+//     but it weighs on RSS: the write-ahead log keeps each record in
+//     memory until the fsync that covers it (up to a second of writes, so
+//     that a failed write can be retried), and its buffer keeps the
+//     capacity it grew to;
 //   - redis-server without persistence (appendonly no, save ""), which
 //     holds the whole stream in memory: the reference for a stream that
 //     has to fit in RAM.
@@ -43,20 +46,21 @@ import (
 // The node log is in the page cache when history is read and at the
 // restart: the figures are those of a warm disk.
 //
-// Manual runs at other sizes: RUNNEL_PAGED_BUDGET_MB sets the budget and
-// RUNNEL_PAGED_DATA_MB a comma-separated list of data sizes in MB that
-// replaces the default 1x and 10x the budget, e.g.
+// Manual runs: RUNNEL_PAGED_BUDGET_MB sets the budget,
+// RUNNEL_PAGED_APPENDFSYNC Runnel's policy (always is the default policy of
+// a deployment), and RUNNEL_PAGED_DATA_MB a comma-separated list of data
+// sizes in MB that replaces the default 1x and 10x the budget, e.g.
 //
 //	RUNNEL_PAGED_BUDGET_MB=64 RUNNEL_PAGED_DATA_MB=2048 go test ./cmd/runnel -run '^$' -bench BenchmarkPagedRSS -benchtime=1x -timeout 30m
 //
 // MB are MiB throughout, as in Redis's memory units.
 func BenchmarkPagedRSS(b *testing.B) {
-	budgetMB, cases := pagedCases(b)
+	cfg := pagedConfigFromEnv(b)
 	bin := buildBinary(b)
 	// Skips (or fails under RUNNEL_REQUIRE_REDIS=1) before anything is
 	// filled, rather than after Runnel's half of the first case.
 	redisServerBin(b)
-	for _, c := range cases {
+	for _, c := range cfg.cases {
 		b.Run(c.name, func(b *testing.B) {
 			entries := int(c.dataMB << 20 / pagedValueLen)
 			if entries < xrangeCount {
@@ -64,7 +68,7 @@ func BenchmarkPagedRSS(b *testing.B) {
 			}
 			var sum pagedResult
 			for range b.N {
-				sum.add(benchPagedRunnel(b, bin, budgetMB, entries))
+				sum.add(benchPagedRunnel(b, bin, cfg, entries))
 				sum.add(benchPagedRedis(b, entries))
 			}
 			n := float64(b.N)
@@ -98,38 +102,50 @@ const (
 	xrangePages   = 5      // history pages read, one after the other
 )
 
+// pagedConfig is what BenchmarkPagedRSS runs: Runnel's budget and fsync
+// policy, and the data sizes.
+type pagedConfig struct {
+	budgetMB int64
+	policy   string
+	cases    []pagedCase
+}
+
 type pagedCase struct {
 	name   string
 	dataMB int64
 }
 
-// pagedCases reads the budget and the data sizes, from the environment for
-// manual runs.
-func pagedCases(tb testing.TB) (budgetMB int64, cases []pagedCase) {
+// pagedConfigFromEnv is the default configuration, or the one a manual run
+// sets in the environment.
+func pagedConfigFromEnv(tb testing.TB) pagedConfig {
 	tb.Helper()
-	budgetMB = 32
+	cfg := pagedConfig{budgetMB: 32, policy: "everysec"}
 	if v := os.Getenv("RUNNEL_PAGED_BUDGET_MB"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
 			tb.Fatalf("RUNNEL_PAGED_BUDGET_MB=%q: want a positive number of MB", v)
 		}
-		budgetMB = n
+		cfg.budgetMB = n
+	}
+	if v := os.Getenv("RUNNEL_PAGED_APPENDFSYNC"); v != "" {
+		cfg.policy = v
 	}
 	v := os.Getenv("RUNNEL_PAGED_DATA_MB")
 	if v == "" {
-		return budgetMB, []pagedCase{
-			{"data=1xbudget", budgetMB},
-			{"data=10xbudget", 10 * budgetMB},
+		cfg.cases = []pagedCase{
+			{"data=1xbudget", cfg.budgetMB},
+			{"data=10xbudget", 10 * cfg.budgetMB},
 		}
+		return cfg
 	}
 	for s := range strings.SplitSeq(v, ",") {
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil || n <= 0 {
 			tb.Fatalf("RUNNEL_PAGED_DATA_MB=%q: want positive numbers of MB, comma-separated", v)
 		}
-		cases = append(cases, pagedCase{fmt.Sprintf("data=%dMB", n), n})
+		cfg.cases = append(cfg.cases, pagedCase{fmt.Sprintf("data=%dMB", n), n})
 	}
-	return budgetMB, cases
+	return cfg
 }
 
 // pagedResult is what one iteration measured (sums, over several).
@@ -164,12 +180,12 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // benchPagedRunnel fills a new Runnel, measures it, restarts it, and
 // removes its data directory.
-func benchPagedRunnel(b *testing.B, bin string, budgetMB int64, entries int) pagedResult {
+func benchPagedRunnel(b *testing.B, bin string, cfg pagedConfig, entries int) pagedResult {
 	b.Helper()
-	budget := budgetMB << 20
+	budget := cfg.budgetMB << 20
 	rn := newRestartableServer(b, bin, func(port, dir string) []string {
-		return []string{"--port", port, "--dir", dir, "--appendfsync", "everysec",
-			"--stream-memory-budget", fmt.Sprintf("%dmb", budgetMB)}
+		return []string{"--port", port, "--dir", dir, "--appendfsync", cfg.policy,
+			"--stream-memory-budget", fmt.Sprintf("%dmb", cfg.budgetMB)}
 	})
 	rn.start()
 	fillPaged(b, rn.addr, entries)
@@ -178,18 +194,6 @@ func benchPagedRunnel(b *testing.B, bin string, budgetMB int64, entries int) pag
 	// An automatic checkpoint may still be running: the figures are those
 	// of a server at rest.
 	info := waitNoCheckpoint(b, c)
-	for i := range 12 { // PROBE
-		rss, _ := procMemory(b, rn.cmd.Process.Pid)
-		mi := c.DoValue("INFO", "memory").Str
-		b.Logf("PROBE t=%ds rss=%.1f used=%d heapobj=%d gc=%d", i/2, mb(rss), infoInt(b, mi, "used_memory")>>20, infoInt(b, mi, "go_heap_objects"), infoInt(b, mi, "go_gc_cycles"))
-		time.Sleep(500 * time.Millisecond)
-	}
-	b.Log("GODEBUG=", os.Getenv("GODEBUG"), " loglines=", strings.Count(rn.logText(), "\n"), rn.logTail(5)) // PROBE
-	for l := range strings.SplitSeq(rn.logText(), "\n") { // PROBE
-		if strings.HasPrefix(l, "gc ") {
-			b.Log(l)
-		}
-	}
 
 	var r pagedResult
 	r.runnelRSS, r.runnelPeak = procMemory(b, rn.cmd.Process.Pid)

@@ -70,6 +70,15 @@ func printReport(w io.Writer, dir string, rep *store.Report, repaired bool) {
 			fmt.Fprintf(w, "  rewritten with %d keys; dropped %d: %s\n", rep.SalvagedKeys, len(rep.DroppedKeys), strings.Join(rep.DroppedKeys, ", "))
 		}
 	}
+	if len(rep.LostNodes) > 0 {
+		fmt.Fprintf(w, "node log: %d streams have damaged or missing nodes:\n", len(rep.LostNodes))
+		for _, l := range rep.LostNodes {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+		if repaired {
+			fmt.Fprintf(w, "  the checkpoint was rewritten without them; dropped: %s\n", strings.Join(rep.DroppedKeys, ", "))
+		}
+	}
 	if d := rep.WAL; d == nil {
 		fmt.Fprintf(w, "log: ok\n")
 	} else {

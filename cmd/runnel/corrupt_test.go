@@ -211,3 +211,78 @@ func TestCorruptCheckpointRefusedThenRepaired(t *testing.T) {
 		t.Fatal("the repair kept the damaged key or lost the stream")
 	}
 }
+
+// TestCorruptNodeLogReportedThenRepaired damages a stream node kept in the
+// node log (stream-memory-budget pages every node but the last out): a read
+// that needs it gets an error while the server and the other streams go
+// on; `runnel check` names the stream; `--repair` drops it.
+func TestCorruptNodeLogReportedThenRepaired(t *testing.T) {
+	bin := buildBinary(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	start := func() (*redis.Client, *runningServer) {
+		t.Helper()
+		port := redistest.FreePort(t)
+		cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--dir", dir, "--stream-memory-budget", "1", "--stream-node-max-entries", "10")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		r := &runningServer{cmd: cmd, exited: make(chan struct{})}
+		go func() { cmd.Wait(); close(r.exited) }()
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		if err := redistest.WaitForPort(addr, 10*time.Second); err != nil {
+			r.stopHard()
+			t.Fatalf("runnel did not start: %v\n%s", err, stderr.String())
+		}
+		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		t.Cleanup(func() { c.Close(); r.stopHard() })
+		return c, r
+	}
+	c, srv := start()
+	for i := 0; i < 200; i++ {
+		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"f", fmt.Sprintf("value-%04d", i)}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: "t", Values: []string{"f", "v"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv.stopHard()
+	segs, _ := filepath.Glob(filepath.Join(dir, "nodes", "*.nod"))
+	damaged := false
+	for _, seg := range segs {
+		data, _ := os.ReadFile(seg)
+		if i := bytes.Index(data, []byte("value-0050")); i >= 0 {
+			flipByteIn(t, seg, int64(i+3))
+			damaged = true
+		}
+	}
+	if !damaged {
+		t.Fatal("no node of s found in the node log")
+	}
+	c, srv = start() // starting reads no node: it succeeds
+	if err := c.XRange(ctx, "s", "-", "+").Err(); err == nil {
+		t.Fatal("XRANGE over a damaged node succeeded")
+	}
+	c2 := redis.NewClient(&redis.Options{Addr: c.Options().Addr})
+	defer c2.Close()
+	if n, err := c2.XLen(ctx, "t").Result(); err != nil || n != 1 {
+		t.Fatalf("after the failed read, XLEN t: %d, %v", n, err)
+	}
+	srv.stopHard()
+	if code, out := runCheckCmd(dir); code != 1 || !strings.Contains(out, "node log: 1 streams") || !strings.Contains(out, "0/s") {
+		t.Fatalf("runnel check: status %d\n%s", code, out)
+	}
+	if code, out := runCheckCmd("--repair", dir); code != 0 || !strings.Contains(out, "dropped: 0/s") {
+		t.Fatalf("runnel check --repair: status %d\n%s", code, out)
+	}
+	c, _ = start()
+	if c.Exists(ctx, "s").Val() != 0 || c.XLen(ctx, "t").Val() != 1 {
+		t.Fatal("after the repair: s should be gone and t whole")
+	}
+}

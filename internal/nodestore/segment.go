@@ -19,8 +19,11 @@ const (
 	// MaxNodeSize is the largest node Put accepts: seglog's largest payload.
 	MaxNodeSize = seglog.MaxPayload
 
+	// SegmentSuffix ends the name of every segment file.
+	SegmentSuffix = ".nod"
+
 	segMagic      = "RNLNOD"
-	segSuffix     = ".nod"
+	segSuffix     = SegmentSuffix
 	segNameDigits = 20
 	hdrPayloadLen = len(segMagic) + 2 + 8 // magic, version uint16, segment number uint64
 )

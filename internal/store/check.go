@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/runnel-io/runnel/internal/engine"
+	"github.com/runnel-io/runnel/internal/nodestore"
 	"github.com/runnel-io/runnel/internal/seglog"
 	"github.com/runnel-io/runnel/internal/stream"
 	"github.com/runnel-io/runnel/internal/vfs"
@@ -25,6 +27,10 @@ type Report struct {
 	DroppedKeys []string
 	// SalvagedKeys is the number of keys Repair kept from it.
 	SalvagedKeys int64
+	// LostNodes describes the streams of the checkpoint whose nodes the
+	// node log cannot give back (damaged or missing records); Repair
+	// drops those streams.
+	LostNodes []string
 	// WAL is the log's first damage, nil if none.
 	WAL *seglog.Damage
 	// Gap says which records are missing between the checkpoint and the
@@ -35,7 +41,9 @@ type Report struct {
 }
 
 // OK reports whether the directory needs no repair.
-func (r *Report) OK() bool { return r.CheckpointDamage == "" && r.WAL == nil && r.Gap == "" }
+func (r *Report) OK() bool {
+	return r.CheckpointDamage == "" && len(r.LostNodes) == 0 && r.WAL == nil && r.Gap == ""
+}
 
 // Check examines the data directory dir without changing it. It takes the
 // directory's lock, so it fails while a server runs on it.
@@ -73,16 +81,36 @@ func examine(fsys vfs.FS, dir string, repair bool) (Report, error) {
 	if len(seqs) > 0 {
 		seq := seqs[len(seqs)-1]
 		path := filepath.Join(dir, checkpointName(seq))
-		info, err := readCheckpoint(fsys, path, nil)
+		// The stream nodes the checkpoint refers to must be readable in
+		// the node log.
+		lost := map[string]bool{}
+		verify := func(db int, key []byte, _ int64, v engine.Value) error {
+			st, ok := v.(*stream.Stream)
+			if !ok {
+				return nil
+			}
+			name := fmt.Sprintf("%d/%s", db, key)
+			st.PageRefs(func(r stream.PageRef) {
+				if lost[name] {
+					return
+				}
+				if err := checkNodeRecord(fsys, filepath.Join(dir, NodesDir), fromPageRef(r)); err != nil {
+					lost[name] = true
+					rep.LostNodes = append(rep.LostNodes, fmt.Sprintf("%s: %v", name, err))
+				}
+			})
+			return nil
+		}
+		info, err := readCheckpoint(fsys, path, verify)
 		rep.Checkpoint = info
 		rep.Checkpoint.Seq = seq
 		if err != nil {
 			rep.CheckpointDamage = err.Error()
-			if repair {
-				rep.Aside = aside
-				if err := salvageCheckpoint(fsys, path, seq, aside, &rep); err != nil {
-					return rep, fmt.Errorf("salvaging %s: %w", path, err)
-				}
+		}
+		if repair && (err != nil || len(lost) > 0) {
+			rep.Aside = aside
+			if err := salvageCheckpoint(fsys, path, seq, aside, &rep, lost); err != nil {
+				return rep, fmt.Errorf("salvaging %s: %w", path, err)
 			}
 		}
 	}
@@ -154,7 +182,10 @@ func parseSegmentBase(base string) (uint64, bool) {
 // salvageCheckpoint rewrites a damaged checkpoint with the keys whose
 // records are all intact (a stream only if it decodes), after moving the
 // original into aside.
-func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *Report) error {
+//
+// Keys named in lost ("db/key": streams whose nodes in the node log are
+// damaged or missing) are dropped too.
+func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *Report, lost map[string]bool) error {
 	data, err := vfs.ReadFile(fsys, path)
 	if err != nil {
 		return err
@@ -188,7 +219,7 @@ func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *
 				}
 			}
 		}
-		if k.damaged {
+		if k.damaged || lost[k.name] {
 			rep.DroppedKeys = append(rep.DroppedKeys, k.name)
 			return
 		}
@@ -267,4 +298,27 @@ func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *
 		return err
 	}
 	return vfs.SyncDir(fsys, aside)
+}
+
+// checkNodeRecord reads one node record of the node log and checks its
+// header and checksum, without opening the node log (which would write).
+func checkNodeRecord(fsys vfs.FS, dir string, ref nodestore.NodeRef) error {
+	path := filepath.Join(dir, seglog.NumberedName(ref.Seg, nodestore.SegmentSuffix))
+	f, err := fsys.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, seglog.RecordSize(int(ref.Len)))
+	if _, err := f.ReadAt(buf, int64(ref.Off)); err != nil {
+		return fmt.Errorf("%s at offset %d: %w", path, ref.Off, err)
+	}
+	r := seglog.NewReader(buf)
+	if !r.Next() || r.Type() != nodestore.NodeRecordType || len(r.Payload()) != int(ref.Len) {
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("%s at offset %d: %w", path, ref.Off, err)
+		}
+		return fmt.Errorf("%s at offset %d: no node record of %d bytes", path, ref.Off, ref.Len)
+	}
+	return nil
 }
