@@ -178,6 +178,13 @@ func (a *App) checkpoint() error {
 	var err error
 	for db := 0; db < ks.Databases() && err == nil; db++ {
 		tx.EachStored(db, func(e engine.Entry) bool {
+			if s, ok := e.Value().(*stream.Stream); ok {
+				// Nodes written to the node log are referred to, not
+				// copied: the checkpoint holds metadata and tails.
+				if werr := s.WriteBehind(); werr != nil {
+					a.log.Warn("checkpoint: writing stream nodes to the node log failed; they are copied into the checkpoint", "err", werr)
+				}
+			}
 			err = sn.Add(db, e.Key(), e.ExpireAt(), e.Value())
 			return err == nil
 		})

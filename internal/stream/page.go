@@ -250,3 +250,26 @@ func (s *Stream) Free() {
 	s.SetPager(nil, nil)
 	s.nodes, s.clock, s.resident, s.npaged = nil, nil, 0, 0
 }
+
+// WriteBehind gives every node but the last, that has no copy outside
+// memory yet, one (through the pager), keeping it in memory: a checkpoint
+// then refers to it instead of copying its bytes, and evicting it later
+// costs no write. It stops at the pager's first error (the nodes left are
+// written out whole by the checkpoint).
+func (s *Stream) WriteBehind() error {
+	if s.pager == nil {
+		return nil
+	}
+	for i := 0; i+1 < len(s.nodes); i++ {
+		n := &s.nodes[i]
+		if n.onDisk || n.buf == nil {
+			continue
+		}
+		ref, err := s.pager.PageOut(n.buf)
+		if err != nil {
+			return err
+		}
+		n.ref, n.onDisk = ref, true
+	}
+	return nil
+}

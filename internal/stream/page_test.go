@@ -69,6 +69,11 @@ func (p *memPager) evictAndCheck(f *streamFuzzer) {
 	if err := f.s.Evict(keep); err != nil {
 		f.fatalf("Evict(%d): %v", keep, err)
 	}
+	if f.in.intn(6) == 0 {
+		if err := f.s.WriteBehind(); err != nil { // as a checkpoint does
+			f.fatalf("WriteBehind: %v", err)
+		}
+	}
 	if f.in.intn(8) == 0 {
 		// A checkpoint and its load: paged nodes are written by
 		// reference, and the decoded stream uses the same pages.
@@ -184,4 +189,33 @@ func (p *memPager) reload(f *streamFuzzer) *Stream {
 	}
 	f.logf("encoded and decoded (%d nodes paged)", c.PagedNodes())
 	return c
+}
+
+// TestWriteBehind: nodes written behind stay in memory and are encoded by
+// reference; evicting them then writes nothing.
+func TestWriteBehind(t *testing.T) {
+	s := New()
+	p := newMemPager(t)
+	s.SetPager(p, &memMeter{})
+	lim := Limits{MaxEntries: 4, MaxBytes: 4096}
+	for ms := uint64(1); ms <= 40; ms++ {
+		addL(t, s, ID{ms, 0}, lim)
+	}
+	if err := s.WriteBehind(); err != nil {
+		t.Fatal(err)
+	}
+	if p.outs != int(s.Nodes())-1 || s.PagedNodes() != 0 {
+		t.Fatalf("%d nodes written, %d paged; want every node but the last written, none paged", p.outs, s.PagedNodes())
+	}
+	check(t, s)
+	outs := p.outs
+	if err := s.Evict(0); err != nil {
+		t.Fatal(err)
+	}
+	if p.outs != outs || s.PagedNodes() != s.Nodes()-1 {
+		t.Fatalf("Evict wrote %d more nodes, paged %d", p.outs-outs, s.PagedNodes())
+	}
+	if got := collect(s.Range(MinID, MaxID, false), 0); len(got) != 40 {
+		t.Fatalf("read %d entries", len(got))
+	}
 }

@@ -15,7 +15,11 @@ import (
 // Defaults for Options.
 const (
 	DefaultSyncInterval = time.Second
-	DefaultMaxUnsynced  = 64 << 20
+	// DefaultMaxUnsynced bounds the memory of records written but not
+	// yet fsynced (seglog keeps them to write again after a failed
+	// fsync): under everysec a fast writer gets an fsync every 16 MiB
+	// rather than holding a second of writes in memory.
+	DefaultMaxUnsynced = 16 << 20
 	// SlowSyncThreshold is the fsync latency above which a warning is
 	// logged, as etcd's "slow fdatasync".
 	SlowSyncThreshold = time.Second
