@@ -674,6 +674,12 @@ func (d *Decoder) nodeRecord(r *reader) error {
 			n.buf = s.arena[off:len(s.arena):len(s.arena)]
 		}
 	}
+	return d.addNode(n)
+}
+
+// addNode appends a decoded node to the stream and moves on.
+func (d *Decoder) addNode(n node) error {
+	s := d.s
 	if len(s.nodes) == cap(s.nodes) {
 		// Grow towards the declared count, never past it, so that the
 		// slice ends exactly full.
@@ -722,14 +728,7 @@ func (d *Decoder) pagedRecord(r *reader) error {
 	// The entries are unseen: nothing is known of the order of the next
 	// node's entries against these.
 	d.prevLive = ID{}
-	if len(s.nodes) == cap(s.nodes) {
-		grown := make([]node, len(s.nodes), len(s.nodes)+int(min(uint64(len(s.nodes)), d.nodesLeft)))
-		copy(grown, s.nodes)
-		s.nodes = grown
-	}
-	s.nodes = append(s.nodes, n)
-	d.nodesLeft--
-	return d.afterNodes()
+	return d.addNode(n)
 }
 
 // exactCopy copies b into a buffer of its size (bytes.Clone rounds the
