@@ -203,6 +203,7 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 	same := true
 	if n == nil {
 		buf := s.reserve(s.sealLen + s.sealLen/8 + 64)
+		s.growNodes()
 		s.nodes = append(s.nodes, newNode(id, fv, buf))
 		n = &s.nodes[len(s.nodes)-1]
 		s.addResident(int64(len(n.buf)))
@@ -221,6 +222,23 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 	}
 	return nil
 }
+
+// growNodes makes room for one more node header. Past bigNodeSlice
+// headers the slice grows by a quarter rather than doubling: a stream of
+// millions of nodes, most of them paged out, would otherwise hold up to
+// twice the headers' memory in capacity (and as much again in the old
+// array while it is copied).
+func (s *Stream) growNodes() {
+	if len(s.nodes) < cap(s.nodes) || len(s.nodes) < bigNodeSlice {
+		return
+	}
+	grown := make([]node, len(s.nodes), len(s.nodes)+len(s.nodes)/4)
+	copy(grown, s.nodes)
+	s.nodes = grown
+}
+
+// bigNodeSlice is the node count from which the node slice grows slowly.
+const bigNodeSlice = 1 << 14
 
 // Pages for sealed nodes grow from arenaMin to arenaMax bytes.
 const (
