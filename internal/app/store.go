@@ -72,6 +72,7 @@ func (a *App) OpenStore(opts StoreOptions) error {
 	// Streams page their nodes through the node log from the first load
 	// on: a long log replays within the memory budget.
 	a.Env.Pager = st.Pager()
+	a.Env.SparseNodes = st.SparseNodeSegments
 	a.log.Info("loading the data directory", "dir", cfg.Dir())
 	rs, err := st.Recover(load, func(_ uint64, op *store.Op) error { return a.Table.Replay(op) })
 	if err != nil {
@@ -237,15 +238,21 @@ func (a *App) autoCheckpoint() {
 // evictIdleStreams pages out, ten times a second, the nodes of streams no
 // command uses any more while the memory budget is exceeded: the commands
 // only evict the streams they use.
+//
+// Once a second it also compacts the node log: nodes in sparse segments get
+// new copies, a bounded number at a time.
 func (a *App) evictIdleStreams() {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-a.stopped:
 			return
 		case <-t.C:
 			a.Env.EvictIdle()
+			if tick%10 == 0 {
+				a.Env.CompactNodes(4096)
+			}
 		}
 	}
 }

@@ -72,10 +72,13 @@ type Env struct {
 	Checkpointer Checkpointer
 	// Persistence, when set, reports the store's state for INFO.
 	Persistence func() PersistenceInfo
-	// Pager, when set, keeps stream nodes outside memory (paging.go).
-	Pager     stream.Pager
-	nodes     nodeMeter
-	expireBuf []byte // active expiry's log record, one goroutine
+	// Pager, when set, keeps stream nodes outside memory (paging.go);
+	// SparseNodes names the node-log segments worth compacting (the
+	// PageRef.A of their nodes).
+	Pager       stream.Pager
+	SparseNodes func() map[uint64]bool
+	nodes       nodeMeter
+	expireBuf   []byte // active expiry's log record, one goroutine
 }
 
 // NewTable builds the command table over env.

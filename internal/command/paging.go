@@ -102,3 +102,35 @@ func (e *Env) EvictIdle() {
 		return true
 	})
 }
+
+// CompactNodes gives new copies to up to limit stream nodes kept in sparse
+// node-log segments (Env.SparseNodes), so that those segments die and the
+// next checkpoint deletes them: the space of nodes rewritten by XDEL comes
+// back even in a stream that is never trimmed. It takes each shard's lock
+// in turn and returns how many nodes moved.
+func (e *Env) CompactNodes(limit int) int {
+	if e.Pager == nil || e.SparseNodes == nil {
+		return 0
+	}
+	sparse := e.SparseNodes()
+	if len(sparse) == 0 {
+		return 0
+	}
+	moved := 0
+	e.KS.SweepShards(func(v engine.Value) bool {
+		s, ok := v.(*stream.Stream)
+		if !ok || s.Meter() == nil {
+			return true
+		}
+		n, err := s.Relocate(func(r stream.PageRef) bool { return sparse[r.A] }, limit-moved)
+		moved += n
+		if err != nil {
+			if e.Log != nil {
+				e.Log.Warn("compacting the node log failed", "err", err)
+			}
+			return false
+		}
+		return moved < limit
+	})
+	return moved
+}

@@ -39,3 +39,19 @@ func (s *Store) Pager() stream.Pager { return nodePager{s.ns} }
 
 // NodeStats describes the node log for INFO.
 func (s *Store) NodeStats() nodestore.Stats { return s.ns.Stats() }
+
+// SparseNodeSegments names the sealed node-log segments less than half of
+// whose bytes are still referenced: moving their nodes elsewhere
+// (stream.Relocate) lets them die, and the next checkpoint deletes them.
+func (s *Store) SparseNodeSegments() map[uint64]bool {
+	var sparse map[uint64]bool
+	for _, sg := range s.ns.Segments() {
+		if sg.Sealed && !sg.Dead && sg.Live > 0 && 2*sg.Live < sg.Size {
+			if sparse == nil {
+				sparse = map[uint64]bool{}
+			}
+			sparse[sg.Num] = true
+		}
+	}
+	return sparse
+}

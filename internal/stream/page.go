@@ -273,3 +273,39 @@ func (s *Stream) WriteBehind() error {
 	}
 	return nil
 }
+
+// Relocate gives new copies to up to limit nodes whose copy move picks (the
+// node log compacts a sparse segment this way: once nothing refers to its
+// records it can go). A paged node is read back and written anew and stays
+// paged; a cached node is written from memory. It returns how many nodes
+// moved, and stops at the pager's first error.
+func (s *Stream) Relocate(move func(PageRef) bool, limit int) (int, error) {
+	if s.pager == nil {
+		return 0, nil
+	}
+	moved := 0
+	for i := range s.nodes {
+		if moved >= limit {
+			break
+		}
+		n := &s.nodes[i]
+		if !n.onDisk || !move(n.ref) {
+			continue
+		}
+		b := n.buf
+		if b == nil {
+			var err error
+			if b, err = s.pager.PageIn(n.ref); err != nil {
+				return moved, err
+			}
+		}
+		ref, err := s.pager.PageOut(b)
+		if err != nil {
+			return moved, err
+		}
+		s.pager.Drop(n.ref)
+		n.ref = ref
+		moved++
+	}
+	return moved, nil
+}

@@ -74,6 +74,11 @@ func (p *memPager) evictAndCheck(f *streamFuzzer) {
 			f.fatalf("WriteBehind: %v", err)
 		}
 	}
+	if f.in.intn(7) == 0 { // compaction of a "segment"
+		if _, err := f.s.Relocate(func(r PageRef) bool { return r.A%3 == 0 }, 1<<30); err != nil {
+			f.fatalf("Relocate: %v", err)
+		}
+	}
 	if f.in.intn(8) == 0 {
 		// A checkpoint and its load: paged nodes are written by
 		// reference, and the decoded stream uses the same pages.
@@ -217,5 +222,44 @@ func TestWriteBehind(t *testing.T) {
 	}
 	if got := collect(s.Range(MinID, MaxID, false), 0); len(got) != 40 {
 		t.Fatalf("read %d entries", len(got))
+	}
+}
+
+// TestRelocate: relocated nodes get new copies, the old ones are dropped,
+// and the stream reads the same.
+func TestRelocate(t *testing.T) {
+	s := New()
+	p := newMemPager(t)
+	s.SetPager(p, &memMeter{})
+	lim := Limits{MaxEntries: 4, MaxBytes: 4096}
+	for ms := uint64(1); ms <= 40; ms++ {
+		addL(t, s, ID{ms, 0}, lim)
+	}
+	if err := s.Evict(0); err != nil {
+		t.Fatal(err)
+	}
+	before := collect(s.Range(MinID, MaxID, false), 0)
+	if err := s.Evict(0); err != nil {
+		t.Fatal(err)
+	}
+	odd := func(r PageRef) bool { return r.A%2 == 1 }
+	want := 0
+	s.PageRefs(func(r PageRef) {
+		if odd(r) {
+			want++
+		}
+	})
+	moved, err := s.Relocate(odd, 1000)
+	if err != nil || moved != want || want == 0 {
+		t.Fatalf("Relocate moved %d of %d: %v", moved, want, err)
+	}
+	check(t, s)
+	if after := collect(s.Range(MinID, MaxID, false), 0); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatal("the stream reads differently after Relocate")
+	}
+	refs := 0
+	s.PageRefs(func(PageRef) { refs++ })
+	if len(p.pages) != refs {
+		t.Fatalf("the pager holds %d pages for %d references: old copies were not dropped", len(p.pages), refs)
 	}
 }
