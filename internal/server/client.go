@@ -15,6 +15,11 @@ import (
 // the goroutine serving it (the Handler runs on that goroutine); the methods
 // documented as safe for concurrent use may be called from any goroutine.
 type Client struct {
+	// smallFlushes counts the batches in a row that used little of an
+	// oversized reply buffer (shrinkReplyBuffer); the connection's
+	// goroutine owns it.
+	smallFlushes int
+
 	srv  *Server
 	conn net.Conn
 	rd   *resp.Reader

@@ -348,12 +348,35 @@ func (s *Server) flush(c *Client) bool {
 	}
 	n, err := c.conn.Write(c.W.B)
 	s.NetOutputBytes.Add(int64(n))
-	if cap(c.W.B) > 64*1024 {
-		c.W.B = make([]byte, 0, 1024)
-	} else {
-		c.W.B = c.W.B[:0]
-	}
+	c.W.B = c.shrinkReplyBuffer(c.W.B)
 	return err == nil
+}
+
+// Reply buffer sizes: a buffer that grew past bigReplyBuffer for a large
+// batch is given back only after smallFlushesToShrink batches in a row that
+// used less than a quarter of it, so that a client whose batches vary
+// around the limit does not allocate its buffer anew every time.
+const (
+	bigReplyBuffer       = 64 * 1024
+	smallFlushesToShrink = 16
+)
+
+// shrinkReplyBuffer empties b after a flush, replacing it by a small one
+// when it has stayed much larger than needed.
+func (c *Client) shrinkReplyBuffer(b []byte) []byte {
+	if cap(b) <= bigReplyBuffer {
+		return b[:0]
+	}
+	if len(b) < cap(b)/4 {
+		c.smallFlushes++
+	} else {
+		c.smallFlushes = 0
+	}
+	if c.smallFlushes < smallFlushesToShrink {
+		return b[:0]
+	}
+	c.smallFlushes = 0
+	return make([]byte, 0, 1024)
 }
 
 // discardInput reads and drops the client's input until the connection ends

@@ -271,3 +271,22 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	cl.outMu.Unlock()
 	<-cl.writerDone
 }
+
+// TestReplyBufferShrinks: a reply buffer grown for a large batch is kept
+// while batches stay large, and given back after a run of small ones.
+func TestReplyBufferShrinks(t *testing.T) {
+	c := &Client{}
+	big := make([]byte, 100*1024, 128*1024)
+	b := c.shrinkReplyBuffer(big)
+	if cap(b) != 128*1024 {
+		t.Fatalf("a full large buffer was replaced (cap %d)", cap(b))
+	}
+	for i := 1; i < smallFlushesToShrink; i++ {
+		if b = c.shrinkReplyBuffer(b[:100]); cap(b) != 128*1024 {
+			t.Fatalf("replaced after %d small batches", i)
+		}
+	}
+	if b = c.shrinkReplyBuffer(b[:100]); cap(b) > bigReplyBuffer {
+		t.Fatalf("still %d bytes after %d small batches", cap(b), smallFlushesToShrink)
+	}
+}
