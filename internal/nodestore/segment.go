@@ -1,7 +1,6 @@
 package nodestore
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -45,9 +44,9 @@ var (
 	// ErrBadSegment: a file in the directory that cannot be a segment of
 	// this store (a .nod name that is not 20 digits, a complete header
 	// record that is not a node segment's or names another segment).
-	ErrBadSegment = errors.New("nodestore: bad segment file")
+	ErrBadSegment = seglog.ErrBadSegment
 	// ErrFormatVersion: a segment written by a newer format version.
-	ErrFormatVersion = errors.New("nodestore: unsupported segment format version")
+	ErrFormatVersion = seglog.ErrFormatVersion
 	// ErrClosed: the Store has been closed.
 	ErrClosed = errors.New("nodestore: store is closed")
 	// ErrRecovery: Adopt after FinishRecovery, or Reclaim (or a second
@@ -63,39 +62,19 @@ func parseSegmentName(base string) (num uint64, ok bool) {
 	return seglog.ParseNumberedName(base, segSuffix)
 }
 
+// nodeHeader opens every node-log segment; its number is the segment's.
+var nodeHeader = seglog.FileHeader{Magic: segMagic, Version: FormatVersion}
+
 // appendHeader appends the header record of segment num.
-func appendHeader(dst []byte, num uint64) []byte {
-	var p [hdrPayloadLen]byte
-	copy(p[:], segMagic)
-	binary.LittleEndian.PutUint16(p[len(segMagic):], FormatVersion)
-	binary.LittleEndian.PutUint64(p[len(segMagic)+2:], num)
-	return seglog.AppendRecord(dst, seglog.SegmentHeaderType, p[:])
-}
+func appendHeader(dst []byte, num uint64) []byte { return nodeHeader.Append(dst, num) }
 
 // checkHeader validates a complete, checksummed first record of the named
-// segment. Magic and version come before the length, so that a newer
-// version with a longer header is reported as a version error.
+// segment.
 func checkHeader(path string, num uint64, typ byte, p []byte) error {
 	if typ != seglog.SegmentHeaderType {
 		return fmt.Errorf("%w: %s: first record has type %d, not a segment header", ErrBadSegment, path, typ)
 	}
-	if len(p) < len(segMagic)+2 || string(p[:len(segMagic)]) != segMagic {
-		return fmt.Errorf("%w: %s: header has no %q magic (not a node segment)", ErrBadSegment, path, segMagic)
-	}
-	v := binary.LittleEndian.Uint16(p[len(segMagic):])
-	switch {
-	case v > FormatVersion:
-		return fmt.Errorf("%w: %s: format version %d, this build reads version %d; upgrade Runnel to open it",
-			ErrFormatVersion, path, v, FormatVersion)
-	case v != FormatVersion:
-		return fmt.Errorf("%w: %s: invalid format version %d", ErrBadSegment, path, v)
-	case len(p) != hdrPayloadLen:
-		return fmt.Errorf("%w: %s: header payload is %d bytes, want %d", ErrBadSegment, path, len(p), hdrPayloadLen)
-	}
-	if got := binary.LittleEndian.Uint64(p[len(segMagic)+2:]); got != num {
-		return fmt.Errorf("%w: %s: header says segment %d, the name says %d", ErrBadSegment, path, got, num)
-	}
-	return nil
+	return nodeHeader.Check(path, num, p)
 }
 
 // segment is one segment file as the Store sees it. Fields marked [mu] are

@@ -79,37 +79,62 @@ func segmentName(first uint64) string { return NumberedName(first, segSuffix) }
 // parseSegmentName returns the first sequence named by a segment's base name.
 func parseSegmentName(base string) (first uint64, ok bool) { return ParseNumberedName(base, segSuffix) }
 
-// appendSegmentHeader appends the header record of a segment starting at
-// first.
-func appendSegmentHeader(dst []byte, first uint64) []byte {
-	var p [segHeaderLen]byte
-	copy(p[:], segMagic)
-	binary.LittleEndian.PutUint16(p[len(segMagic):], FormatVersion)
-	binary.LittleEndian.PutUint64(p[len(segMagic)+2:], first)
-	return AppendRecord(dst, SegmentHeaderType, p[:])
+// FileHeader is the header record that opens a numbered file of records
+// (a log segment, a node-log segment): a magic naming the kind of file,
+// the format version and the file's number, little endian. Magic and
+// version come before the number, so that a newer version with a longer
+// header is reported as a version error.
+type FileHeader struct {
+	Magic   string
+	Version uint16
 }
 
-// checkSegmentHeader validates a header record's payload against the
-// segment's name. Magic and version are checked before the length, so a
-// newer version with a longer header is reported as a version error.
-func checkSegmentHeader(name string, first uint64, p []byte) error {
-	if len(p) < len(segMagic)+2 || string(p[:len(segMagic)]) != segMagic {
-		return fmt.Errorf("%w: %s: header record has no %q magic", ErrBadSegment, name, segMagic)
+// Len is the header record's payload length.
+func (h FileHeader) Len() int { return len(h.Magic) + 2 + 8 }
+
+// Append appends the header record of file num (type SegmentHeaderType).
+func (h FileHeader) Append(dst []byte, num uint64) []byte {
+	var buf [64]byte
+	p := append(buf[:0], h.Magic...)
+	p = binary.LittleEndian.AppendUint16(p, h.Version)
+	p = binary.LittleEndian.AppendUint64(p, num)
+	return AppendRecord(dst, SegmentHeaderType, p)
+}
+
+// Check validates a header record's payload against the file's name and
+// number; errors wrap ErrBadSegment or, for a newer version,
+// ErrFormatVersion.
+func (h FileHeader) Check(name string, num uint64, p []byte) error {
+	if len(p) < len(h.Magic)+2 || string(p[:len(h.Magic)]) != h.Magic {
+		return fmt.Errorf("%w: %s: header record has no %q magic", ErrBadSegment, name, h.Magic)
 	}
-	v := binary.LittleEndian.Uint16(p[len(segMagic):])
+	v := binary.LittleEndian.Uint16(p[len(h.Magic):])
 	switch {
-	case v > FormatVersion:
+	case v > h.Version:
 		return fmt.Errorf("%w: %s: format version %d, this build reads version %d; upgrade Runnel to open it",
-			ErrFormatVersion, name, v, FormatVersion)
-	case v != FormatVersion:
+			ErrFormatVersion, name, v, h.Version)
+	case v != h.Version:
 		return fmt.Errorf("%w: %s: invalid format version %d", ErrBadSegment, name, v)
-	case len(p) != segHeaderLen:
-		return fmt.Errorf("%w: %s: header payload is %d bytes, want %d", ErrBadSegment, name, len(p), segHeaderLen)
+	case len(p) != h.Len():
+		return fmt.Errorf("%w: %s: header payload is %d bytes, want %d", ErrBadSegment, name, len(p), h.Len())
 	}
-	if got := binary.LittleEndian.Uint64(p[len(segMagic)+2:]); got != first {
-		return fmt.Errorf("%w: %s: header says first sequence %d, the name says %d", ErrBadSegment, name, got, first)
+	if got := binary.LittleEndian.Uint64(p[len(h.Magic)+2:]); got != num {
+		return fmt.Errorf("%w: %s: header says %d, the name says %d", ErrBadSegment, name, got, num)
 	}
 	return nil
+}
+
+// segHeader opens every log segment; its number is the first sequence.
+var segHeader = FileHeader{Magic: segMagic, Version: FormatVersion}
+
+// appendSegmentHeader appends the header record of a segment starting at
+// first.
+func appendSegmentHeader(dst []byte, first uint64) []byte { return segHeader.Append(dst, first) }
+
+// checkSegmentHeader validates a header record's payload against the
+// segment's name.
+func checkSegmentHeader(name string, first uint64, p []byte) error {
+	return segHeader.Check(name, first, p)
 }
 
 // scanResult is what scanSegment learned from one segment's bytes.
