@@ -8,4 +8,11 @@
 // goroutine; a handler runs with its keys' shards locked (Ctx.Tx), writes
 // its reply to Ctx.W, and never blocks while holding them. Exact Redis error
 // texts live in errors.go.
+//
+// With a data directory open (Env.Journal, Env.Pager), a command that
+// changed the keyspace is appended to the write-ahead log before its locks
+// are released, and the streams it used page nodes out to the memory budget
+// (journal.go, paging.go); BeforeFlush then holds the connection's replies
+// until what they reflect is durable. Replay re-executes logged operations
+// at startup.
 package command
