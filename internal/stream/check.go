@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"fmt"
+	"math"
 )
 
 // Check verifies the stream's invariants and returns the first violation:
@@ -18,21 +19,39 @@ func (s *Stream) Check() error {
 	havePrev := false
 	firstLive, haveFirst := ID{}, false
 	var resident, paged int64
-	for k := range s.nodes {
-		n := &s.nodes[k]
-		switch {
-		case n.buf == nil && !n.onDisk:
-			return fmt.Errorf("node %d (%v): no bytes in memory and no copy outside", k, n.master)
-		case n.buf == nil:
+	bodyOwner := make(map[int32]int, s.nodes.len())
+	for k := range s.nodes.len() {
+		n := s.nodes.at(k)
+		if n.body == 0 {
 			paged++
-		default:
-			resident += int64(len(n.buf))
+			continue
 		}
+		if n.body < 0 || int(n.body) > s.nbodies {
+			return fmt.Errorf("node %d (%v): body %d of %d", k, n.master, n.body, s.nbodies)
+		}
+		if o, dup := bodyOwner[n.body]; dup {
+			return fmt.Errorf("node %d (%v): body %d is node %d's too", k, n.master, n.body, o)
+		}
+		bodyOwner[n.body] = k
+		b := s.body(n)
+		if b.buf == nil {
+			return fmt.Errorf("node %d (%v): a body without bytes", k, n.master)
+		}
+		resident += int64(len(b.buf))
+	}
+	for _, f := range s.freeBodies {
+		if o, used := bodyOwner[f+1]; used || f < 0 || int(f) >= s.nbodies {
+			return fmt.Errorf("free body %d: of %d, used by node %d (%v)", f, s.nbodies, o, used)
+		}
+		bodyOwner[f+1] = -1
+	}
+	if len(bodyOwner) != s.nbodies {
+		return fmt.Errorf("%d bodies, %d used or free", s.nbodies, len(bodyOwner))
 	}
 	if resident != s.resident || paged != s.npaged {
 		return fmt.Errorf("paging accounts: %d bytes resident, %d nodes paged; counted %d and %d", s.resident, s.npaged, resident, paged)
 	}
-	for k := range s.nodes {
+	for k := range s.nodes.len() {
 		n := s.node(k) // pages in: Check reads every byte
 		if n.live <= 0 {
 			return fmt.Errorf("node %d (%v): live %d", k, n.master, n.live)
@@ -98,7 +117,7 @@ func (s *Stream) Check() error {
 		if last != n.last {
 			return fmt.Errorf("node %d: last %v, header %v", k, last, n.last)
 		}
-		if lp != n.lpFixed {
+		if min(lp, math.MaxUint32) != int64(n.lpFixed) {
 			return fmt.Errorf("node %d: listpack size %d, header %d", k, lp, n.lpFixed)
 		}
 		length += int64(live)

@@ -40,10 +40,9 @@ import (
 //	'N' node       master ID, byte length, the node's bytes (node.go)  × nodes
 //	    or
 //	'O' paged      master ID, last ID, live, deleted, listpack size without
-//	               the counters, master field count, offset of the master
-//	               fields, offset of the first entry, PageRef (two uvarints):
-//	               a node with a copy outside memory (page.go), written
-//	               without its bytes; it is decoded paged out
+//	               the counters, PageRef (two uvarints): a node with a copy
+//	               outside memory (page.go), written without its bytes; it
+//	               is decoded paged out
 //	per group, in name order:
 //	'G' group      name, last-delivered ID, entries-read, claim-order counter,
 //	               consumer count, PEL size
@@ -84,7 +83,7 @@ import (
 const (
 	partFirst     = 0x01
 	partNext      = 0x02
-	formatVersion = 1
+	formatVersion = 2 // 2: 'O' records lost the offsets a page-in recomputes
 )
 
 // Record tags.
@@ -144,12 +143,13 @@ func (s *Stream) EncodeParts(opts EncodeOptions, emit func(part []byte) error) e
 	// bytes; inline returns the bytes node i is written with, nil for a
 	// reference.
 	inline := func(i int) []byte {
-		n := &s.nodes[i]
+		n := s.nodes.at(i)
+		body := s.body(n)
 		switch {
-		case n.onDisk && !opts.Inline:
+		case s.onDisk(n) && !opts.Inline:
 			return nil // a copy is outside memory: refer to it
-		case n.buf != nil:
-			return n.buf
+		case body != nil:
+			return body.buf
 		}
 		b, err := s.pager.PageIn(n.ref)
 		if err != nil {
@@ -158,18 +158,18 @@ func (s *Stream) EncodeParts(opts EncodeOptions, emit func(part []byte) error) e
 		return b
 	}
 	var sealed uint64
-	for i := 0; i+1 < len(s.nodes); i++ {
-		if n := &s.nodes[i]; n.buf != nil && (!n.onDisk || opts.Inline) {
-			sealed += uint64(len(n.buf))
-		} else if n.buf == nil && opts.Inline {
+	for i := 0; i+1 < s.nodes.len(); i++ {
+		if b := s.body(s.nodes.at(i)); b != nil && (!b.onDisk || opts.Inline) {
+			sealed += uint64(len(b.buf))
+		} else if b == nil && opts.Inline {
 			sealed += uint64(len(inline(i)))
 		}
 	}
 	// One buffer of the size of the first part, estimated, so that filling
 	// it does not grow it step by step.
-	est := 64 + int(sealed) + 32*len(s.nodes)
-	if k := len(s.nodes); k > 0 {
-		est += len(s.nodes[k-1].buf)
+	est := 64 + int(sealed) + 32*s.nodes.len()
+	if b := s.tailBody(); b != nil {
+		est += len(b.buf)
 	}
 	for _, g := range s.groups {
 		est += 64 + len(g.name) + 32*len(g.consumers) + 16*int(g.pel.n)
@@ -186,7 +186,7 @@ func (s *Stream) EncodeParts(opts EncodeOptions, emit func(part []byte) error) e
 	b = appendID(b, s.firstID)
 	b = appendID(b, s.maxDeleted)
 	b = appendUvarint(b, s.entriesAdded)
-	b = appendUvarint(b, uint64(len(s.nodes)))
+	b = appendUvarint(b, uint64(s.nodes.len()))
 	b = appendUvarint(b, sealed)
 	b = appendUvarint(b, uint64(len(s.groups)))
 	if s.idmp != nil {
@@ -196,11 +196,11 @@ func (s *Stream) EncodeParts(opts EncodeOptions, emit func(part []byte) error) e
 	}
 	w.buf = b
 
-	for i := range s.nodes {
-		n := &s.nodes[i]
+	for i := range s.nodes.len() {
+		n := s.nodes.at(i)
 		nb := inline(i)
 		if nb == nil {
-			if err := w.room(1 + 12*binary.MaxVarintLen64); err != nil {
+			if err := w.room(1 + 9*binary.MaxVarintLen64); err != nil {
 				return err
 			}
 			b := append(w.buf, recPaged)
@@ -209,9 +209,6 @@ func (s *Stream) EncodeParts(opts EncodeOptions, emit func(part []byte) error) e
 			b = appendUvarint(b, uint64(n.live))
 			b = appendUvarint(b, uint64(n.deleted))
 			b = appendUvarint(b, uint64(n.lpFixed))
-			b = appendUvarint(b, uint64(n.nf))
-			b = appendUvarint(b, uint64(n.mfStart))
-			b = appendUvarint(b, uint64(n.first))
 			b = appendUvarint(b, n.ref.A)
 			w.buf = appendUvarint(b, n.ref.B)
 			continue
@@ -608,7 +605,6 @@ func (d *Decoder) streamRecord(r *reader) error {
 		return corrupt("stream record: length %d, IDMP flag %d", length, idmp)
 	}
 	d.length, d.hasIDMP = int64(length), idmp == 1
-	s.nodes = make([]node, 0, min(d.nodesLeft, maxPrealloc))
 	d.exp = expNode
 	return d.afterNodes()
 }
@@ -633,8 +629,10 @@ func (d *Decoder) afterNodes() error {
 	if d.haveLive && s.lastID.Less(d.prevLive) && !d.paged {
 		return corrupt("last ID %v below entry %v", s.lastID, d.prevLive)
 	}
-	if k := len(s.nodes); k > 1 {
-		s.sealLen = len(s.nodes[k-2].buf)
+	if k := s.nodes.len(); k > 1 {
+		if b := s.body(s.nodes.at(k - 2)); b != nil {
+			s.sealLen = len(b.buf)
+		}
 	}
 	d.exp = expGroup
 	return d.afterGroups()
@@ -648,12 +646,12 @@ func (d *Decoder) nodeRecord(r *reader) error {
 		return r.err
 	}
 	last := d.nodesLeft == 1
-	n, err := d.scanNode(b, master)
+	n, nb, err := d.scanNode(b, master)
 	if err != nil {
-		return fmt.Errorf("node %d (%v): %w", len(s.nodes), master, err)
+		return fmt.Errorf("node %d (%v): %w", s.nodes.len(), master, err)
 	}
 	if last {
-		n.buf = exactCopy(b)
+		nb.buf = exactCopy(b)
 	} else {
 		// Sealed nodes are packed into arena pages as seal does; the
 		// declared total sizes the pages, so a small stream gets a small
@@ -663,7 +661,7 @@ func (d *Decoder) nodeRecord(r *reader) error {
 		}
 		d.sealedLeft -= uint64(len(b))
 		if len(b) > arenaMax/2 {
-			n.buf = exactCopy(b)
+			nb.buf = exactCopy(b)
 		} else {
 			if cap(s.arena)-len(s.arena) < len(b) {
 				page := max(len(b), int(min(d.sealedLeft+uint64(len(b)), arenaMax)))
@@ -671,23 +669,20 @@ func (d *Decoder) nodeRecord(r *reader) error {
 			}
 			off := len(s.arena)
 			s.arena = append(s.arena, b...)
-			n.buf = s.arena[off:len(s.arena):len(s.arena)]
+			nb.buf = s.arena[off:len(s.arena):len(s.arena)]
 		}
 	}
-	return d.addNode(n)
+	return d.addNode(n, &nb)
 }
 
-// addNode appends a decoded node to the stream and moves on.
-func (d *Decoder) addNode(n node) error {
+// addNode appends a decoded node, with its body unless it is paged, to the
+// stream and moves on.
+func (d *Decoder) addNode(n node, b *nodeBody) error {
 	s := d.s
-	if len(s.nodes) == cap(s.nodes) {
-		// Grow towards the declared count, never past it, so that the
-		// slice ends exactly full.
-		grown := make([]node, len(s.nodes), len(s.nodes)+int(min(uint64(len(s.nodes)), d.nodesLeft)))
-		copy(grown, s.nodes)
-		s.nodes = grown
+	t := s.nodes.push(n)
+	if b != nil {
+		s.setBody(t, *b)
 	}
-	s.nodes = append(s.nodes, n)
 	d.nodesLeft--
 	return d.afterNodes()
 }
@@ -702,23 +697,21 @@ func (d *Decoder) pagedRecord(r *reader) error {
 	n.master = r.id()
 	n.last = r.id()
 	live, deleted := r.uvarint(), r.uvarint()
-	lpFixed, nf, mfStart, first := r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	lpFixed := r.uvarint()
 	n.ref = PageRef{A: r.uvarint(), B: r.uvarint()}
 	if r.err != nil {
 		return r.err
 	}
-	if live == 0 || live > math.MaxInt32 || deleted > math.MaxInt32 || lpFixed > math.MaxInt64 ||
-		nf > math.MaxInt32 || mfStart > first || first > math.MaxInt32 || n.last.Less(n.master) {
-		return corrupt("paged node %d (%v): impossible header", len(s.nodes), n.master)
+	if live == 0 || live > math.MaxInt32 || deleted > math.MaxInt32 || lpFixed > math.MaxUint32 ||
+		n.last.Less(n.master) {
+		return corrupt("paged node %d (%v): impossible header", s.nodes.len(), n.master)
 	}
-	n.live, n.deleted, n.lpFixed = int32(live), int32(deleted), int64(lpFixed)
-	n.nf, n.mfStart, n.first = int32(nf), int32(mfStart), int32(first)
-	n.onDisk = true
-	if len(s.nodes) > 0 && !s.nodes[len(s.nodes)-1].master.Less(n.master) && !d.paged {
+	n.live, n.deleted, n.lpFixed = int32(live), int32(deleted), uint32(lpFixed)
+	if s.nodes.len() > 0 && !s.nodes.at(s.nodes.len()-1).master.Less(n.master) && !d.paged {
 		// Masters normally increase; a tombstone case may break it
 		// (decoded bytes are checked entry by entry), which a header
 		// cannot tell: only the order of masters is required here.
-		return corrupt("paged node %d: master %v not after %v", len(s.nodes), n.master, s.nodes[len(s.nodes)-1].master)
+		return corrupt("paged node %d: master %v not after %v", s.nodes.len(), n.master, s.nodes.at(s.nodes.len()-1).master)
 	}
 	d.paged = true
 	d.live += int64(n.live)
@@ -728,7 +721,7 @@ func (d *Decoder) pagedRecord(r *reader) error {
 	// The entries are unseen: nothing is known of the order of the next
 	// node's entries against these.
 	d.prevLive = ID{}
-	return d.addNode(n)
+	return d.addNode(n, nil)
 }
 
 // exactCopy copies b into a buffer of its size (bytes.Clone rounds the
@@ -752,24 +745,24 @@ func strSize(b []byte) int64 {
 // scanNode validates a node's bytes as Check does, with reads that never
 // trust the input, and returns its header (buf unset). Live entries must
 // continue the ID order of the nodes before.
-func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
+func (d *Decoder) scanNode(b []byte, master ID) (node, nodeBody, error) {
 	nf, p, ok := readUvarint(b, 0)
 	if !ok || nf > uint64(len(b)) {
-		return node{}, corrupt("bad master entry")
+		return node{}, nodeBody{}, corrupt("bad master entry")
 	}
 	mfStart := p
 	lp := int64(lpHeaderSize+lpEOFSize) + lpIntSize(int64(nf)) + lpIntSize(0)
 	for i := uint64(0); i < nf; i++ {
 		var l uint64
 		if l, p, ok = readUvarint(b, p); !ok || l > uint64(len(b)-p) {
-			return node{}, corrupt("bad master field %d", i)
+			return node{}, nodeBody{}, corrupt("bad master field %d", i)
 		}
 		lp += strSize(b[p : p+int(l)])
 		p += int(l)
 	}
 	first := p
 	if first > math.MaxInt32 || first == len(b) {
-		return node{}, corrupt("no entries")
+		return node{}, nodeBody{}, corrupt("no entries")
 	}
 	// The loop is the decoder's hot path: the common cases (one-byte
 	// varints, short non-numeric values, small integers) are inlined.
@@ -784,7 +777,7 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 		if c >= 0x80 {
 			var hi uint64
 			if hi, p, ok = readUvarint(b, p); !ok || hi >= 1<<59 {
-				return node{}, corrupt("bad entry head at %d", start)
+				return node{}, nodeBody{}, corrupt("bad entry head at %d", start)
 			}
 			ms |= hi << 5
 		}
@@ -793,12 +786,12 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 			z = uint64(b[p])
 			p++
 		} else if z, p, ok = readUvarintLong(b, p); !ok {
-			return node{}, corrupt("bad entry at %d", start)
+			return node{}, nodeBody{}, corrupt("bad entry at %d", start)
 		}
 		dseq := unzigzag(z)
 		id := ID{master.Ms + ms, master.Seq + uint64(dseq)}
 		if start == first && id != master {
-			return node{}, corrupt("first entry %v", id)
+			return node{}, nodeBody{}, corrupt("first entry %v", id)
 		}
 		// lpEntrySize without the fields and values: flags (an integer of
 		// 0: 2 bytes) and the ms and seq deltas.
@@ -817,7 +810,7 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 		cnt := nf
 		if !same {
 			if cnt, p, ok = readUvarint(b, p); !ok || cnt > uint64(len(b)-p)/2 {
-				return node{}, corrupt("bad field count at %d", start)
+				return node{}, nodeBody{}, corrupt("bad field count at %d", start)
 			}
 			size += lpIntSize(int64(cnt))
 		}
@@ -832,7 +825,7 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 			if !same {
 				var l uint64
 				if l, p, ok = readUvarint(b, p); !ok || l > uint64(len(b)-p) {
-					return node{}, corrupt("bad field at %d", start)
+					return node{}, nodeBody{}, corrupt("bad field at %d", start)
 				}
 				f := b[p : p+int(l)]
 				p += int(l)
@@ -848,10 +841,10 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 				l = uint64(b[p])
 				p++
 			} else if l, p, ok = readUvarintLong(b, p); !ok {
-				return node{}, corrupt("bad value at %d", start)
+				return node{}, nodeBody{}, corrupt("bad value at %d", start)
 			}
 			if l > uint64(len(b)-p) {
-				return node{}, corrupt("bad value at %d", start)
+				return node{}, nodeBody{}, corrupt("bad value at %d", start)
 			}
 			// strSize, inlined.
 			if v := b[p : p+int(l)]; l-1 < 63 && v[0] > '9' {
@@ -862,7 +855,7 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 			p += int(l)
 		}
 		if shared {
-			return node{}, corrupt("entry %v: master fields not shared", id)
+			return node{}, nodeBody{}, corrupt("entry %v: master fields not shared", id)
 		}
 		if lpCount <= 127 {
 			size += 2
@@ -875,7 +868,7 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 		} else {
 			// Live entries are in ID order; deleted ones may not be (find).
 			if haveLive && !prev.Less(id) {
-				return node{}, corrupt("entry %v after %v", id, prev)
+				return node{}, nodeBody{}, corrupt("entry %v after %v", id, prev)
 			}
 			if !haveLive {
 				d.firstLive = id
@@ -887,19 +880,20 @@ func (d *Decoder) scanNode(b []byte, master ID) (node, error) {
 	}
 	d.prevLive, d.haveLive = prev, haveLive
 	if live == 0 || live+dead > math.MaxInt32 {
-		return node{}, corrupt("%d live, %d deleted entries", live, dead)
+		return node{}, nodeBody{}, corrupt("%d live, %d deleted entries", live, dead)
 	}
 	d.live += live
 	return node{
-		master:  master,
-		last:    last,
-		live:    int32(live),
-		deleted: int32(dead),
-		lpFixed: lp,
-		nf:      int32(nf),
-		mfStart: int32(mfStart),
-		first:   int32(first),
-	}, nil
+			master:  master,
+			last:    last,
+			live:    int32(live),
+			deleted: int32(dead),
+			lpFixed: uint32(min(lp, math.MaxUint32)),
+		}, nodeBody{
+			nf:      int32(nf),
+			mfStart: int32(mfStart),
+			first:   int32(first),
+		}, nil
 }
 
 // afterGroups moves on once every group is in.

@@ -62,8 +62,8 @@ func decodeParts(tb testing.TB, parts [][]byte) *Stream {
 // holding such an element may exceed MaxPart.
 func largestElement(s *Stream) int {
 	n := 0
-	for i := range s.nodes {
-		n = max(n, len(s.nodes[i].buf))
+	for i := range s.nodes.len() {
+		n = max(n, len(s.node(i).buf))
 	}
 	for _, g := range s.groups {
 		n = max(n, len(g.name))
@@ -131,18 +131,18 @@ func (o *original) same(tb testing.TB, d *Stream) {
 	tb.Helper()
 	s := o.s
 	check(tb, d)
-	if len(d.nodes) != len(s.nodes) {
-		tb.Fatalf("%d nodes, original %d", len(d.nodes), len(s.nodes))
+	if d.nodes.len() != s.nodes.len() {
+		tb.Fatalf("%d nodes, original %d", d.nodes.len(), s.nodes.len())
 	}
-	for i := range s.nodes {
-		a, b := s.nodes[i], d.nodes[i]
+	for i := range s.nodes.len() {
+		a, b := s.node(i), d.node(i)
 		if !bytes.Equal(a.buf, b.buf) {
 			tb.Fatalf("node %d: bytes differ", i)
 		}
 		type header struct {
 			master, last  ID
 			live, deleted int32
-			lpFixed       int64
+			lpFixed       uint32
 			nf, mf, first int32
 		}
 		ha := header{a.master, a.last, a.live, a.deleted, a.lpFixed, a.nf, a.mfStart, a.first}
@@ -897,8 +897,8 @@ func BenchmarkDecode(b *testing.B) {
 	for _, p := range parts {
 		total += len(p)
 	}
-	for i := range s.nodes {
-		nodeBytes += len(s.nodes[i].buf)
+	for i := range s.nodes.len() {
+		nodeBytes += len(s.node(i).buf)
 	}
 	b.SetBytes(int64(total))
 	b.ReportAllocs()

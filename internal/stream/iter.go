@@ -22,6 +22,8 @@ type Iterator struct {
 	oi         int     // reverse: next index into offs, counting down
 	fields     [][]byte
 	cur        Entry
+	nv         nodeView // node ni in memory, while nv.node.body == nvBody
+	nvBody     int32
 }
 
 // Range returns an iterator over live entries with start <= ID <= end,
@@ -35,13 +37,13 @@ func (s *Stream) Range(start, end ID, rev bool) *Iterator {
 // RangeInto is Range reusing its storage (no allocation on the hot path).
 func (s *Stream) RangeInto(it *Iterator, start, end ID, rev bool) {
 	*it = Iterator{s: s, start: start, end: end, rev: rev, offs: it.offs[:0], fields: it.fields[:0]}
-	if end.Less(start) || len(s.nodes) == 0 {
+	if end.Less(start) || s.nodes.len() == 0 {
 		it.done = true
 		return
 	}
 	if !rev {
 		it.ni = max(s.nodeFor(start), 0)
-		it.p = int(s.nodes[it.ni].first)
+		it.p = -1 // the first entry, once the node is in memory
 		return
 	}
 	it.ni = s.nodeFor(end)
@@ -52,9 +54,21 @@ func (s *Stream) RangeInto(it *Iterator, start, end ID, rev bool) {
 	it.loadReverse()
 }
 
+// node is node ni in memory. The view of the last call is reused while it
+// is still node ni's (the stream may have changed between calls).
+func (it *Iterator) node() nodeView {
+	n := it.s.nodes.at(it.ni)
+	if it.nv.node == n && n.body != 0 && n.body == it.nvBody {
+		return it.nv
+	}
+	it.nv = it.s.node(it.ni)
+	it.nvBody = n.body
+	return it.nv
+}
+
 // loadReverse collects the entry offsets of node ni, to walk them back.
 func (it *Iterator) loadReverse() {
-	n := it.s.node(it.ni)
+	n := it.node()
 	it.offs = it.offs[:0]
 	for p := int(n.first); p < len(n.buf); {
 		it.offs = append(it.offs, int32(p))
@@ -69,15 +83,15 @@ func (it *Iterator) Next() bool {
 	if it.done {
 		return false
 	}
-	nodes := it.s.nodes
 	if !it.rev {
-		for it.ni < len(nodes) {
-			n := it.s.node(it.ni)
+		for it.ni < it.s.nodes.len() {
+			n := it.node()
+			if it.p < 0 {
+				it.p = int(n.first)
+			}
 			if it.p >= len(n.buf) {
 				it.ni++
-				if it.ni < len(nodes) {
-					it.p = int(nodes[it.ni].first)
-				}
+				it.p = -1
 				continue
 			}
 			id, fl, q := n.entryAt(it.p)
@@ -104,7 +118,7 @@ func (it *Iterator) Next() bool {
 			it.ni--
 			it.loadReverse()
 		}
-		n := it.s.node(it.ni)
+		n := it.node()
 		id, fl, q := n.entryAt(int(it.offs[it.oi]))
 		it.oi--
 		if fl&flagDeleted != 0 || it.end.Less(id) {

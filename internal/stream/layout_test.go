@@ -299,11 +299,11 @@ func TestNodeLayoutRandomAgainstRedis(t *testing.T) {
 // that is not wholly below min: its last entry is a tombstone >= min but
 // its live entries are all below min.
 func leavesEmptyNode(s *Stream, min ID) bool {
-	for i := range s.nodes {
-		n := &s.nodes[i]
-		if n.last.Less(min) {
+	for i := range s.nodes.len() {
+		if s.nodes.at(i).last.Less(min) {
 			continue
 		}
+		n := s.node(i)
 		lastLive := ID{}
 		for p := int(n.first); p < len(n.buf); {
 			id, fl, q := n.entryAt(p)

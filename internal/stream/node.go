@@ -1,5 +1,7 @@
 package stream
 
+import "math"
+
 // Macro nodes. A node is one []byte holding up to stream-node-max-entries
 // entries, like one Redis listpack. Its layout:
 //
@@ -23,9 +25,13 @@ package stream
 // values (SAMEFIELDS), as Redis does. Deleted entries stay until the whole
 // node goes, when its live count reaches 0.
 //
-// The header struct beside the bytes keeps what must be known without a
-// scan: the master and last IDs, the live and deleted counts, and the size
-// the Redis listpack would have (listpack.go).
+// Every node has a header (node) that stays in memory, paged or not: the
+// master and last IDs, the live and deleted counts, the size the Redis
+// listpack would have (listpack.go), and where a copy of its bytes is
+// kept. The header holds no pointer, so a stream of millions of paged
+// nodes is one pointer-free array the garbage collector never scans. The
+// bytes and what is decoded from them (nodeBody) exist only while the node
+// is in memory (page.go).
 
 const (
 	flagDeleted    = 1 << 0
@@ -33,23 +39,44 @@ const (
 )
 
 type node struct {
-	buf     []byte  // nil while paged out (page.go)
-	ref     PageRef // where a copy of buf is kept, when onDisk
-	onDisk  bool    // ref names a copy equal to the node's bytes
-	used    bool    // touched since the CLOCK last passed (page.go)
 	master  ID      // ID of the first entry ever added: the node's key
 	last    ID      // ID of the last entry in the node, deleted or not
+	ref     PageRef // the copy outside memory: while paged, or when body.onDisk
 	live    int32   // entries not deleted
 	deleted int32   // entries flagged deleted
-	lpFixed int64   // listpack size without the live and deleted counters
-	nf      int32   // master field count
-	mfStart int32   // offset of the first master field
-	first   int32   // offset of the first entry
+	lpFixed uint32  // listpack size without the live and deleted counters
+	body    int32   // 1 + index of the bytes in Stream.bodies; 0 while paged
 }
 
-// lpBytes is the size of the equivalent Redis listpack.
+// nodeBody is what a node has in memory only: its bytes and the offsets
+// decoded from them.
+type nodeBody struct {
+	buf     []byte
+	nf      int32 // master field count
+	mfStart int32 // offset of the first master field
+	first   int32 // offset of the first entry
+	onDisk  bool  // the node's ref names a copy equal to buf
+	used    bool  // touched since the CLOCK last passed (page.go)
+}
+
+// nodeView is a node with its bytes in memory (Stream.node). It holds
+// pointers into the stream: it is valid until the stream's node headers
+// move (a node is added or removed) or the node is evicted.
+type nodeView struct {
+	*node
+	*nodeBody
+}
+
+// lpBytes is the size of the equivalent Redis listpack. Redis's listpack
+// size is 32 bits; lpFixed saturates there (only a node grown past 4 GB
+// by a single entry of tiny fields could reach it).
 func (n *node) lpBytes() int64 {
-	return n.lpFixed + lpIntSize(int64(n.live)) + lpIntSize(int64(n.deleted))
+	return int64(n.lpFixed) + lpIntSize(int64(n.live)) + lpIntSize(int64(n.deleted))
+}
+
+// addLP adds an entry's listpack bytes to lpFixed, saturating.
+func (n *node) addLP(d int64) {
+	n.lpFixed = uint32(min(int64(n.lpFixed)+d, math.MaxUint32))
 }
 
 // count is live plus deleted entries, Redis's node fill.
@@ -109,8 +136,8 @@ func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 // newNode starts a node whose master entry has fv's field names, in buf
-// if it is not nil.
-func newNode(id ID, fv [][]byte, buf []byte) node {
+// if it is not nil; it returns the header and the body.
+func newNode(id ID, fv [][]byte, buf []byte) (node, nodeBody) {
 	nf := len(fv) / 2
 	if buf == nil {
 		size := 10
@@ -125,18 +152,24 @@ func newNode(id ID, fv [][]byte, buf []byte) node {
 		buf = appendUvarint(buf, uint64(len(fv[i])))
 		buf = append(buf, fv[i]...)
 	}
-	return node{
-		buf:     buf,
-		master:  id,
-		lpFixed: lpMasterSize(fv),
-		nf:      int32(nf),
-		mfStart: int32(mfStart),
-		first:   int32(len(buf)),
+	return node{master: id, lpFixed: uint32(min(lpMasterSize(fv), math.MaxUint32))},
+		nodeBody{buf: buf, nf: int32(nf), mfStart: int32(mfStart), first: int32(len(buf))}
+}
+
+// parseMaster fills the offsets of a body whose buf was just read back
+// (the bytes are our own, checked by the pager's checksum).
+func (b *nodeBody) parseMaster() {
+	nf, p := uvarint(b.buf, 0)
+	b.nf, b.mfStart = int32(nf), int32(p)
+	for i := uint64(0); i < nf; i++ {
+		l, q := uvarint(b.buf, p)
+		p = q + int(l)
 	}
+	b.first = int32(p)
 }
 
 // sameFields reports whether fv's field names are the master's.
-func (n *node) sameFields(fv [][]byte) bool {
+func (n nodeView) sameFields(fv [][]byte) bool {
 	if len(fv)/2 != int(n.nf) {
 		return false
 	}
@@ -153,7 +186,7 @@ func (n *node) sameFields(fv [][]byte) bool {
 }
 
 // appendEntry encodes one entry at the end of the node.
-func (n *node) appendEntry(id ID, fv [][]byte, same bool) {
+func (n nodeView) appendEntry(id ID, fv [][]byte, same bool) {
 	var flags byte
 	if same {
 		flags = flagSameFields
@@ -173,21 +206,21 @@ func (n *node) appendEntry(id ID, fv [][]byte, same bool) {
 		}
 	}
 	n.buf = b
-	n.lpFixed += lpEntrySize(id, n.master, fv, same)
+	n.addLP(lpEntrySize(id, n.master, fv, same))
 	n.live++
 	n.last = id
 }
 
 // entryAt decodes the head of the entry at p: its ID, flags, where its
 // fields start.
-func (n *node) entryAt(p int) (id ID, flags byte, fields int) {
+func (n nodeView) entryAt(p int) (id ID, flags byte, fields int) {
 	flags, ms, q := readHead(n.buf, p)
 	z, q := uvarint(n.buf, q)
 	return ID{n.master.Ms + ms, n.master.Seq + uint64(unzigzag(z))}, flags, q
 }
 
 // skipFields returns the offset after the fields starting at p.
-func (n *node) skipFields(p int, flags byte) int {
+func (n nodeView) skipFields(p int, flags byte) int {
 	b := n.buf
 	cnt := int(n.nf)
 	if flags&flagSameFields == 0 {
@@ -204,7 +237,7 @@ func (n *node) skipFields(p int, flags byte) int {
 // fields appends the entry's flat field/value list to dst and returns it
 // with the offset after the entry. The slices alias the node; their
 // capacity is clipped so that appending to one cannot touch the node.
-func (n *node) fields(p int, flags byte, dst [][]byte) ([][]byte, int) {
+func (n nodeView) fields(p int, flags byte, dst [][]byte) ([][]byte, int) {
 	b := n.buf
 	if flags&flagSameFields != 0 {
 		mp := int(n.mfStart)
@@ -227,7 +260,7 @@ func (n *node) fields(p int, flags byte, dst [][]byte) ([][]byte, int) {
 }
 
 // find locates the entry id in the node: its offset and flags.
-func (n *node) find(id ID) (p int, flags byte, ok bool) {
+func (n nodeView) find(id ID) (p int, flags byte, ok bool) {
 	// Live entries are in ID order; a deleted one may be out of order when
 	// XSETID lowered the last ID below it and later entries went after it
 	// (Redis allows it and its iterators skip such tombstones), so only a

@@ -8,15 +8,20 @@ package stream
 //
 // A node is in one of three states:
 //
-//	resident      buf holds its bytes; onDisk false: no valid copy outside
-//	cached        buf holds its bytes; onDisk true: ref names an equal copy
-//	paged         buf nil; onDisk true: its bytes are only behind ref
+//	resident      body holds its bytes; onDisk false: no valid copy outside
+//	cached        body holds its bytes; onDisk true: ref names an equal copy
+//	paged         no body; ref names the only copy of its bytes
 //
 // Reads page a node in (cached); a change to a paged or cached node's bytes
 // (XDEL, trimming part of a node) drops its copy (resident again). Evict
 // moves nodes out, least recently used first by a CLOCK over the nodes in
 // memory: a cached node is just dropped, a resident one is written out
 // first. The last node (where XADD appends) always stays in memory.
+//
+// Bodies live in fixed chunks (bodyChunk), so a nodeView's pointer stays
+// valid while other nodes come and go, and a freed body is reused by the
+// next node given bytes: the memory for bodies follows the nodes in
+// memory, not the stream's length.
 
 // PageRef names a node's bytes kept by a Pager. The core never looks
 // inside it.
@@ -95,27 +100,80 @@ func (s *Stream) ResidentBytes() int64 { return s.resident }
 // PagedNodes is the number of nodes whose bytes are only outside memory.
 func (s *Stream) PagedNodes() int64 { return s.npaged }
 
+// bodyChunk is the number of bodies allocated together.
+const bodyChunk = 256
+
+// body returns n's body, nil while n is paged.
+func (s *Stream) body(n *node) *nodeBody {
+	if n.body == 0 {
+		return nil
+	}
+	k := uint32(n.body - 1)
+	return &s.bodies[k/bodyChunk][k%bodyChunk]
+}
+
+// setBody gives n a body holding b, which must be zero.
+func (s *Stream) setBody(n *node, b nodeBody) *nodeBody {
+	var k int32
+	if f := len(s.freeBodies); f > 0 {
+		k = s.freeBodies[f-1]
+		s.freeBodies = s.freeBodies[:f-1]
+	} else {
+		k = int32(s.nbodies)
+		if s.nbodies%bodyChunk == 0 {
+			s.bodies = append(s.bodies, new([bodyChunk]nodeBody))
+		}
+		s.nbodies++
+	}
+	n.body = k + 1
+	p := &s.bodies[k/bodyChunk][k%bodyChunk]
+	*p = b
+	return p
+}
+
+// dropBody frees n's body (its bytes leave memory).
+func (s *Stream) dropBody(n *node) {
+	*s.body(n) = nodeBody{}
+	s.freeBodies = append(s.freeBodies, n.body-1)
+	n.body = 0
+}
+
+// onDisk reports whether n has a copy outside memory.
+func (s *Stream) onDisk(n *node) bool {
+	b := s.body(n)
+	return b == nil || b.onDisk
+}
+
 // node returns node i with its bytes in memory, paging them in if needed,
 // and marks it used for the CLOCK.
-func (s *Stream) node(i int) *node {
-	n := &s.nodes[i]
-	if n.buf == nil && n.onDisk {
-		b, err := s.pager.PageIn(n.ref)
-		if err != nil {
-			panic(&PageError{Ref: n.ref, Err: err})
-		}
-		n.buf = b[:len(b):len(b)]
-		s.addResident(int64(len(b)))
-		s.npaged--
-		s.clock = append(s.clock, n.master)
+func (s *Stream) node(i int) nodeView {
+	n := s.nodes.at(i)
+	if n.body == 0 {
+		return s.pageIn(n)
 	}
-	n.used = true
-	return n
+	k := uint32(n.body - 1)
+	b := &s.bodies[k/bodyChunk][k%bodyChunk]
+	b.used = true
+	return nodeView{n, b}
+}
+
+// pageIn reads paged node n back into memory.
+func (s *Stream) pageIn(n *node) nodeView {
+	buf, err := s.pager.PageIn(n.ref)
+	if err != nil {
+		panic(&PageError{Ref: n.ref, Err: err})
+	}
+	b := s.setBody(n, nodeBody{buf: buf[:len(buf):len(buf)], onDisk: true, used: true})
+	b.parseMaster()
+	s.addResident(int64(len(buf)))
+	s.npaged--
+	s.clock = append(s.clock, n.master)
+	return nodeView{n, b}
 }
 
 // mutable is node i about to have its bytes changed: any copy outside
 // memory becomes stale and is dropped.
-func (s *Stream) mutable(i int) *node {
+func (s *Stream) mutable(i int) nodeView {
 	n := s.node(i)
 	if n.onDisk {
 		s.pager.Drop(n.ref)
@@ -126,13 +184,17 @@ func (s *Stream) mutable(i int) *node {
 
 // forget accounts for node n leaving the stream (removeNode).
 func (s *Stream) forget(n *node) {
-	s.addResident(-int64(len(n.buf)))
-	if n.onDisk {
-		if n.buf == nil {
-			s.npaged--
-		}
+	b := s.body(n)
+	if b == nil {
+		s.npaged--
+		s.pager.Drop(n.ref)
+		return
+	}
+	s.addResident(-int64(len(b.buf)))
+	if b.onDisk {
 		s.pager.Drop(n.ref)
 	}
+	s.dropBody(n)
 }
 
 // Evict moves nodes out of memory, least recently used first, until at
@@ -151,34 +213,35 @@ func (s *Stream) Evict(keep int64) error {
 		master := s.clock[0]
 		s.clock = s.clock[1:]
 		i := s.nodeFor(master)
-		if i < 0 || s.nodes[i].master != master || i == len(s.nodes)-1 {
-			if i == len(s.nodes)-1 && i >= 0 && s.nodes[i].master == master {
+		if i < 0 || s.nodes.at(i).master != master || i == s.nodes.len()-1 {
+			if i == s.nodes.len()-1 && i >= 0 && s.nodes.at(i).master == master {
 				s.clock = append(s.clock, master) // the tail: later
 			}
 			continue // a node removed since
 		}
-		n := &s.nodes[i]
-		if n.buf == nil {
+		n := s.nodes.at(i)
+		b := s.body(n)
+		if b == nil {
 			continue
 		}
-		if n.used {
-			n.used = false
+		if b.used {
+			b.used = false
 			s.clock = append(s.clock, master)
 			continue
 		}
-		if !n.onDisk {
-			ref, err := s.pager.PageOut(n.buf)
+		if !b.onDisk {
+			ref, err := s.pager.PageOut(b.buf)
 			if err != nil {
 				s.clock = append(s.clock, master)
 				return err
 			}
-			n.ref, n.onDisk = ref, true
+			n.ref, b.onDisk = ref, true
 		}
-		s.addResident(-int64(len(n.buf)))
+		s.addResident(-int64(len(b.buf)))
 		s.npaged++
-		n.buf = nil
+		s.dropBody(n)
 	}
-	if len(s.clock) > 64 && len(s.clock) > 2*(len(s.nodes)-int(s.npaged)) {
+	if len(s.clock) > 64 && len(s.clock) > 2*(s.nodes.len()-int(s.npaged)) {
 		s.compactClock()
 	}
 	return nil
@@ -189,7 +252,7 @@ func (s *Stream) Evict(keep int64) error {
 func (s *Stream) compactClock() {
 	out := s.clock[:0]
 	for _, m := range s.clock {
-		if i := s.nodeFor(m); i >= 0 && s.nodes[i].master == m && s.nodes[i].buf != nil {
+		if i := s.nodeFor(m); i >= 0 && s.nodes.at(i).master == m && s.nodes.at(i).body != 0 {
 			out = append(out, m)
 		}
 	}
@@ -198,8 +261,8 @@ func (s *Stream) compactClock() {
 
 // noteResident enters node i, just given bytes in memory, in the clock.
 func (s *Stream) noteResident(i int) {
-	s.clock = append(s.clock, s.nodes[i].master)
-	if len(s.clock) > 1024 && len(s.clock) > 2*(len(s.nodes)-int(s.npaged)) {
+	s.clock = append(s.clock, s.nodes.at(i).master)
+	if len(s.clock) > 1024 && len(s.clock) > 2*(s.nodes.len()-int(s.npaged)) {
 		s.compactClock()
 	}
 }
@@ -211,13 +274,14 @@ func (s *Stream) recount() {
 		s.meter.Add(-s.resident)
 	}
 	s.resident, s.npaged, s.clock = 0, 0, s.clock[:0]
-	for i := range s.nodes {
-		n := &s.nodes[i]
-		if n.buf == nil && n.onDisk {
+	for i := range s.nodes.len() {
+		n := s.nodes.at(i)
+		b := s.body(n)
+		if b == nil {
 			s.npaged++
 			continue
 		}
-		s.resident += int64(len(n.buf))
+		s.resident += int64(len(b.buf))
 		s.clock = append(s.clock, n.master)
 	}
 	if s.meter != nil {
@@ -228,8 +292,8 @@ func (s *Stream) recount() {
 // PageRefs calls fn with the PageRef of every node that has a copy outside
 // memory (recovery adopts them in the node log).
 func (s *Stream) PageRefs(fn func(PageRef)) {
-	for i := range s.nodes {
-		if n := &s.nodes[i]; n.onDisk {
+	for i := range s.nodes.len() {
+		if n := s.nodes.at(i); s.onDisk(n) {
 			fn(n.ref)
 		}
 	}
@@ -240,15 +304,15 @@ func (s *Stream) PageRefs(fn func(PageRef)) {
 // its memory taken off the meter. The stream must not be used after.
 func (s *Stream) Free() {
 	if s.pager != nil {
-		for i := range s.nodes {
-			if n := &s.nodes[i]; n.onDisk {
+		for i := range s.nodes.len() {
+			if n := s.nodes.at(i); s.onDisk(n) {
 				s.pager.Drop(n.ref)
-				n.onDisk = false
 			}
 		}
 	}
 	s.SetPager(nil, nil)
-	s.nodes, s.clock, s.resident, s.npaged = nil, nil, 0, 0
+	s.nodes, s.clock, s.resident, s.npaged = nodeList{}, nil, 0, 0
+	s.bodies, s.nbodies, s.freeBodies = nil, 0, nil
 }
 
 // WriteBehind gives every node but the last, that has no copy outside
@@ -260,16 +324,17 @@ func (s *Stream) WriteBehind() error {
 	if s.pager == nil {
 		return nil
 	}
-	for i := 0; i+1 < len(s.nodes); i++ {
-		n := &s.nodes[i]
-		if n.onDisk || n.buf == nil {
+	for i := 0; i+1 < s.nodes.len(); i++ {
+		n := s.nodes.at(i)
+		b := s.body(n)
+		if b == nil || b.onDisk {
 			continue
 		}
-		ref, err := s.pager.PageOut(n.buf)
+		ref, err := s.pager.PageOut(b.buf)
 		if err != nil {
 			return err
 		}
-		n.ref, n.onDisk = ref, true
+		n.ref, b.onDisk = ref, true
 	}
 	return nil
 }
@@ -284,16 +349,18 @@ func (s *Stream) Relocate(move func(PageRef) bool, limit int) (int, error) {
 		return 0, nil
 	}
 	moved := 0
-	for i := range s.nodes {
+	for i := range s.nodes.len() {
 		if moved >= limit {
 			break
 		}
-		n := &s.nodes[i]
-		if !n.onDisk || !move(n.ref) {
+		n := s.nodes.at(i)
+		if !s.onDisk(n) || !move(n.ref) {
 			continue
 		}
-		b := n.buf
-		if b == nil {
+		var b []byte
+		if body := s.body(n); body != nil {
+			b = body.buf
+		} else {
 			var err error
 			if b, err = s.pager.PageIn(n.ref); err != nil {
 				return moved, err

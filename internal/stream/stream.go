@@ -37,7 +37,7 @@ const maxListpack = 1 << 30
 // Removing the head node (trimming) is O(1); removing a middle node (XDEL
 // of its last live entry) moves the node headers after it.
 type Stream struct {
-	nodes        []node
+	nodes        nodeList
 	length       int64
 	lastID       ID
 	firstID      ID
@@ -65,6 +65,11 @@ type Stream struct {
 	resident int64
 	npaged   int64
 	clock    []ID
+	// The bodies of the nodes in memory (page.go): chunks of bodyChunk,
+	// nbodies of them used or free, the free ones listed.
+	bodies     []*[bodyChunk]nodeBody
+	nbodies    int
+	freeBodies []int32
 }
 
 // New returns an empty stream.
@@ -92,13 +97,13 @@ func (s *Stream) MaxDeletedID() ID { return s.maxDeleted }
 func (s *Stream) EntriesAdded() uint64 { return s.entriesAdded }
 
 // Nodes is the number of macro nodes (XINFO radix-tree-keys).
-func (s *Stream) Nodes() int64 { return int64(len(s.nodes)) }
+func (s *Stream) Nodes() int64 { return int64(s.nodes.len()) }
 
 // RadixNodes is a plausible radix-tree-nodes figure for XINFO: a rax of n
 // 16-byte keys has about two nodes per key (Redis reports 1 when empty,
 // 6 for two keys).
 func (s *Stream) RadixNodes() int64 {
-	switch n := int64(len(s.nodes)); n {
+	switch n := int64(s.nodes.len()); n {
 	case 0:
 		return 1
 	case 1:
@@ -187,12 +192,12 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 	if maxBytes <= 0 || maxBytes > maxListpack {
 		maxBytes = maxListpack
 	}
-	var n *node
-	if k := len(s.nodes); k > 0 {
-		t := &s.nodes[k-1]
+	var n nodeView
+	if k := s.nodes.len(); k > 0 {
+		t := s.nodes.at(k - 1)
 		if t.lpBytes()+total >= maxBytes || lim.MaxEntries > 0 && t.count() >= lim.MaxEntries {
-			if t.buf != nil {
-				s.seal(t)
+			if b := s.body(t); b != nil {
+				s.seal(nodeView{t, b})
 			}
 		} else {
 			// The last node may be paged out when XDEL removed the one
@@ -201,13 +206,13 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		}
 	}
 	same := true
-	if n == nil {
+	if n.node == nil {
 		buf := s.reserve(s.sealLen + s.sealLen/8 + 64)
-		s.growNodes()
-		s.nodes = append(s.nodes, newNode(id, fv, buf))
-		n = &s.nodes[len(s.nodes)-1]
+		h, b := newNode(id, fv, buf)
+		t := s.nodes.push(h)
+		n = nodeView{t, s.setBody(t, b)}
 		s.addResident(int64(len(n.buf)))
-		s.noteResident(len(s.nodes) - 1)
+		s.noteResident(s.nodes.len() - 1)
 	} else {
 		same = n.sameFields(fv)
 	}
@@ -223,23 +228,6 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 	return nil
 }
 
-// growNodes makes room for one more node header. Past bigNodeSlice
-// headers the slice grows by a quarter rather than doubling: a stream of
-// millions of nodes, most of them paged out, would otherwise hold up to
-// twice the headers' memory in capacity (and as much again in the old
-// array while it is copied).
-func (s *Stream) growNodes() {
-	if len(s.nodes) < cap(s.nodes) || len(s.nodes) < bigNodeSlice {
-		return
-	}
-	grown := make([]node, len(s.nodes), len(s.nodes)+len(s.nodes)/4)
-	copy(grown, s.nodes)
-	s.nodes = grown
-}
-
-// bigNodeSlice is the node count from which the node slice grows slowly.
-const bigNodeSlice = 1 << 14
-
 // Pages for sealed nodes grow from arenaMin to arenaMax bytes.
 const (
 	arenaMin = 4 << 10
@@ -252,9 +240,9 @@ const (
 // in order; a page with nodes removed from the middle keeps their bytes
 // until its last node goes. A node that grew inside its reservation is
 // sealed in place.
-func (s *Stream) seal(n *node) {
+func (s *Stream) seal(n nodeView) {
 	s.sealLen = len(n.buf)
-	if s.resvCap > 0 && s.inReservation(n) {
+	if s.resvCap > 0 && s.inReservation(n.nodeBody) {
 		s.settle()
 		return
 	}
@@ -302,7 +290,7 @@ func (s *Stream) reserve(size int) []byte {
 
 // inReservation reports whether n's bytes still live in the open
 // reservation (they move out when n outgrows it).
-func (s *Stream) inReservation(n *node) bool {
+func (s *Stream) inReservation(n *nodeBody) bool {
 	return len(n.buf) > 0 && cap(n.buf) == s.resvCap && &n.buf[0] == &s.arena[s.resvOff]
 }
 
@@ -312,8 +300,7 @@ func (s *Stream) settle() {
 	if s.resvCap == 0 {
 		return
 	}
-	if k := len(s.nodes); k > 0 && s.inReservation(&s.nodes[k-1]) {
-		n := &s.nodes[k-1]
+	if n := s.tailBody(); n != nil && s.inReservation(n) {
 		s.arena = s.arena[:s.resvOff+len(n.buf)]
 		n.buf = n.buf[:len(n.buf):len(n.buf)]
 	} else {
@@ -322,10 +309,18 @@ func (s *Stream) settle() {
 	s.resvCap = 0
 }
 
+// tailBody is the last node's body, nil if none.
+func (s *Stream) tailBody() *nodeBody {
+	if k := s.nodes.len(); k > 0 {
+		return s.body(s.nodes.at(k - 1))
+	}
+	return nil
+}
+
 // nodeFor returns the index of the last node whose master ID is <= id,
 // or -1.
 func (s *Stream) nodeFor(id ID) int {
-	i := sort.Search(len(s.nodes), func(i int) bool { return id.Less(s.nodes[i].master) })
+	i := sort.Search(s.nodes.len(), func(i int) bool { return id.Less(s.nodes.at(i).master) })
 	return i - 1
 }
 
@@ -358,7 +353,7 @@ func (s *Stream) Exists(id ID) bool {
 
 // Last returns the last live entry (XREAD "+", XINFO last-entry).
 func (s *Stream) Last(scratch [][]byte) (Entry, bool) {
-	for i := len(s.nodes) - 1; i >= 0; i-- {
+	for i := s.nodes.len() - 1; i >= 0; i-- {
 		n := s.node(i)
 		found := -1
 		var flags byte
@@ -380,11 +375,11 @@ func (s *Stream) Last(scratch [][]byte) (Entry, bool) {
 
 // firstLive is the ID of the first live entry.
 func (s *Stream) firstLive() (ID, bool) {
-	for i := range s.nodes {
-		if s.nodes[i].deleted == 0 && s.nodes[i].live > 0 {
+	for i := range s.nodes.len() {
+		if s.nodes.at(i).deleted == 0 && s.nodes.at(i).live > 0 {
 			// Nothing deleted: the first entry, the master, is live; no
 			// need to page the node in.
-			return s.nodes[i].master, true
+			return s.nodes.at(i).master, true
 		}
 		n := s.node(i)
 		for p := int(n.first); p < len(n.buf); {
@@ -445,18 +440,10 @@ func (s *Stream) deleteEntry(id ID) bool {
 	return true
 }
 
-// removeNode drops node i, zeroing the freed header so that its bytes can
-// be collected.
+// removeNode drops node i.
 func (s *Stream) removeNode(i int) {
-	s.forget(&s.nodes[i])
-	if i == 0 {
-		s.nodes[0] = node{}
-		s.nodes = s.nodes[1:]
-		return
-	}
-	copy(s.nodes[i:], s.nodes[i+1:])
-	s.nodes[len(s.nodes)-1] = node{}
-	s.nodes = s.nodes[:len(s.nodes)-1]
+	s.forget(s.nodes.at(i))
+	s.nodes.remove(i)
 }
 
 // SetID is XSETID after its argument checks, returning one of the ErrSetID*
@@ -494,22 +481,24 @@ func (s *Stream) SetID(last ID, entriesAdded int64, maxDeleted *ID) error {
 // implements engine.Duplicator.
 func (s *Stream) Dup() engine.Value {
 	d := &Stream{
-		nodes:        make([]node, len(s.nodes)),
 		length:       s.length,
 		lastID:       s.lastID,
 		firstID:      s.firstID,
 		maxDeleted:   s.maxDeleted,
 		entriesAdded: s.entriesAdded,
 	}
-	for i := range s.nodes {
+	for i := range s.nodes.len() {
 		// A copy owns its bytes: paged nodes come back into memory (the
 		// copy may evict them again through its own pager).
-		n := *s.node(i)
-		n.buf = append(make([]byte, 0, len(n.buf)+1), n.buf...)
-		n.onDisk, n.ref, n.used = false, PageRef{}, false
-		d.nodes[i] = n
-		if i < len(s.nodes)-1 {
-			d.seal(&d.nodes[i])
+		n := s.node(i)
+		h := *n.node
+		h.ref, h.body = PageRef{}, 0
+		c := d.nodes.push(h)
+		b := d.setBody(c, *n.nodeBody)
+		b.buf = append(make([]byte, 0, len(b.buf)+1), b.buf...)
+		b.onDisk, b.used = false, false
+		if i < s.nodes.len()-1 {
+			d.seal(nodeView{c, b})
 		}
 	}
 	d.pager = s.pager // the copy reports to no meter until SetPager
@@ -526,10 +515,19 @@ func (s *Stream) Dup() engine.Value {
 	return d
 }
 
+// bufCap is the memory node i's bytes take: 0 while paged.
+func (s *Stream) bufCap(i int) int64 {
+	if b := s.body(s.nodes.at(i)); b != nil {
+		return int64(cap(b.buf)) + bodySize
+	}
+	return 0
+}
+
 // Sizes used by ObjectSize, in bytes.
 const (
 	streamSize   = 256 // Stream struct with its slices
-	nodeHdrSize  = 88  // node header
+	nodeHdrSize  = 64  // node header
+	bodySize     = 40  // node body, while in memory
 	groupSize    = 160 // Group struct
 	consumerSize = 96  // Consumer struct and its set header
 	pelEntrySize = 41  // group PEL chunk bytes per entry
@@ -541,20 +539,20 @@ const (
 // objectComputeSize does: the first nodes' average stands for all but the
 // last, which is counted exactly.
 func (s *Stream) ObjectSize(samples int64) int64 {
-	size := int64(streamSize) + int64(cap(s.nodes))*nodeHdrSize
-	k := int64(len(s.nodes))
+	size := int64(streamSize) + s.nodes.capBytes()
+	k := int64(s.nodes.len())
 	if samples <= 0 || samples > k {
 		samples = k
 	}
 	var sampled int64
 	for i := int64(0); i < samples; i++ {
-		sampled += int64(cap(s.nodes[i].buf))
+		sampled += s.bufCap(int(i))
 	}
 	if samples == k {
 		size += sampled
 	} else {
 		size += sampled / samples * (k - 1)
-		size += int64(cap(s.nodes[k-1].buf))
+		size += s.bufCap(int(k - 1))
 	}
 	for _, g := range s.groups {
 		size += groupSize + int64(len(g.name)) + g.pel.n*pelEntrySize

@@ -41,11 +41,11 @@ type Trim struct {
 //     after any other node it stops.
 func (s *Stream) Trim(t Trim) int64 {
 	var deleted int64
-	for i := 0; i < len(s.nodes); {
+	for i := 0; i < s.nodes.len(); {
 		if !t.MinID && s.length <= t.MaxLen {
 			break
 		}
-		n := &s.nodes[i]
+		n := s.nodes.at(i)
 		live := int64(n.live)
 		if t.Limit > 0 && deleted+live > t.Limit {
 			break
@@ -65,9 +65,9 @@ func (s *Stream) Trim(t Trim) int64 {
 		if !inRange && t.Approx {
 			break
 		}
-		n = s.node(i)
-		for p := int(n.first); p < len(n.buf); {
-			id, fl, q := n.entryAt(p)
+		v := s.node(i)
+		for p := int(v.first); p < len(v.buf); {
+			id, fl, q := v.entryAt(p)
 			if t.MinID && !id.Less(t.Min) || !t.MinID && s.length <= t.MaxLen {
 				break
 			}
@@ -75,14 +75,14 @@ func (s *Stream) Trim(t Trim) int64 {
 				s.dropRefs(id)
 			}
 			if fl&flagDeleted == 0 && (t.Ref != Acked || !s.referenced(id)) {
-				n = s.mutable(i)
-				n.buf[p] |= flagDeleted
-				n.live--
-				n.deleted++
+				v = s.mutable(i)
+				v.buf[p] |= flagDeleted
+				v.live--
+				v.deleted++
 				s.length--
 				deleted++
 			}
-			p = n.skipFields(q, fl)
+			p = v.skipFields(q, fl)
 		}
 		if n.live == 0 {
 			s.removeNode(i)
