@@ -198,9 +198,9 @@ func (p *memPager) reload(f *streamFuzzer) *Stream {
 	return c
 }
 
-// TestWriteBehind: nodes written behind stay in memory and are encoded by
-// reference; evicting them then writes nothing.
-func TestWriteBehind(t *testing.T) {
+// pagedStream40 is a stream with a pager, holding entries 1-0 to 40-0 in
+// nodes of 4.
+func pagedStream40(t *testing.T) (*Stream, *memPager) {
 	s := New()
 	p := newMemPager(t)
 	s.SetPager(p, &memMeter{})
@@ -208,6 +208,13 @@ func TestWriteBehind(t *testing.T) {
 	for ms := uint64(1); ms <= 40; ms++ {
 		addL(t, s, ID{ms, 0}, lim)
 	}
+	return s, p
+}
+
+// TestWriteBehind: nodes written behind stay in memory and are encoded by
+// reference; evicting them then writes nothing.
+func TestWriteBehind(t *testing.T) {
+	s, p := pagedStream40(t)
 	if err := s.WriteBehind(); err != nil {
 		t.Fatal(err)
 	}
@@ -230,13 +237,7 @@ func TestWriteBehind(t *testing.T) {
 // TestRelocate: relocated nodes get new copies, the old ones are dropped,
 // and the stream reads the same.
 func TestRelocate(t *testing.T) {
-	s := New()
-	p := newMemPager(t)
-	s.SetPager(p, &memMeter{})
-	lim := Limits{MaxEntries: 4, MaxBytes: 4096}
-	for ms := uint64(1); ms <= 40; ms++ {
-		addL(t, s, ID{ms, 0}, lim)
-	}
+	s, p := pagedStream40(t)
 	if err := s.Evict(0); err != nil {
 		t.Fatal(err)
 	}
