@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -68,7 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
-	tuneGC()
+	tuneGC(cfg)
 
 	a := app.New(cfg, log)
 	if err := a.ApplyRenames(); err != nil {
@@ -125,12 +126,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 // (ARCHITECTURE.md, Streams larger than RAM).
 const defaultGCPercent = 25
 
-// tuneGC applies defaultGCPercent unless GOGC is set. GOMEMLIMIT, when
-// set, works as usual on top of it.
-func tuneGC() {
+// tuneGC applies defaultGCPercent unless GOGC is set, and gives the
+// runtime maxmemory as its soft memory limit unless GOMEMLIMIT is set:
+// near the limit the collector runs more often and returns freed memory to
+// the system promptly, where it otherwise returns it slowly (a fill of a
+// stream larger than the budget frees node bytes at the rate it writes
+// them: at the end of a 20 GB fill 570 MB of freed heap were still held).
+// CONFIG SET maxmemory applies at once; 0 removes the limit.
+func tuneGC(cfg *config.Config) {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
 	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		return
+	}
+	apply := func() error {
+		debug.SetMemoryLimit(memoryLimit(cfg.MaxMemory()))
+		return nil
+	}
+	_ = apply()
+	cfg.OnChange(apply, "maxmemory")
+}
+
+// memoryLimit is the runtime's soft memory limit for maxmemory (0: none).
+func memoryLimit(maxmemory uint64) int64 {
+	if maxmemory == 0 || maxmemory > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(maxmemory)
 }
 
 // newLogger builds the logger from loglevel and logfile ("" is stderr).

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/redistest"
 )
 
@@ -201,4 +204,44 @@ func TestBinary(t *testing.T) {
 		}
 		t.Logf("redis-benchmark:\n%s", text)
 	})
+}
+
+// TestMemoryLimitFromMaxmemory: maxmemory becomes the runtime's soft memory
+// limit, CONFIG SET changes it, 0 removes it, and GOMEMLIMIT in the
+// environment wins.
+func TestMemoryLimitFromMaxmemory(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	t.Setenv("GOGC", "100")    // leave the collector's percentage alone
+	t.Setenv("GOMEMLIMIT", "") // restored after the test
+	os.Unsetenv("GOMEMLIMIT")
+	cfg := config.New()
+	if err := cfg.ParseArgs([]string{"--maxmemory", "1gb"}); err != nil {
+		t.Fatal(err)
+	}
+	tuneGC(cfg)
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Fatalf("limit with maxmemory 1gb: %d", got)
+	}
+	for _, c := range []struct {
+		set  string
+		want int64
+	}{{"300mb", 300 << 20}, {"0", math.MaxInt64}} {
+		if err := cfg.Set([]string{"maxmemory", c.set}, config.SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := debug.SetMemoryLimit(-1); got != c.want {
+			t.Fatalf("limit after CONFIG SET maxmemory %s: %d, want %d", c.set, got, c.want)
+		}
+	}
+
+	t.Setenv("GOMEMLIMIT", "123MiB")
+	debug.SetMemoryLimit(123 << 20) // what the runtime read from it at start
+	cfg = config.New()
+	if err := cfg.ParseArgs([]string{"--maxmemory", "1gb"}); err != nil {
+		t.Fatal(err)
+	}
+	tuneGC(cfg)
+	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
+		t.Fatalf("GOMEMLIMIT was overridden: %d", got)
+	}
 }

@@ -193,6 +193,8 @@ func (a *App) checkpoint() error {
 	tx.Unlock()
 	if err == nil {
 		err = p.st.WriteCheckpoint(sn)
+	} else {
+		sn.Discard()
 	}
 	p.lastOK.Store(err == nil)
 	p.lastTookSec.Store(int64(time.Since(start).Seconds()))

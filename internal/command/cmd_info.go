@@ -5,8 +5,10 @@ package command
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,6 +196,12 @@ func infoMemory(x *Ctx, b *infoBuilder) {
 	b.kv("lazyfree_pending_objects", "0")
 	b.kvi("go_heap_objects", int64(ms.HeapObjects))
 	b.kvi("go_gc_cycles", int64(ms.NumGC))
+	// The runtime's soft memory limit (maxmemory or GOMEMLIMIT; 0: none).
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		limit = 0
+	}
+	b.kvi("go_memory_limit", limit)
 }
 
 func readRSS() int64 {

@@ -162,7 +162,7 @@ var params = []*param{
 	intP("stream-idmp-maxsize", "", 0, 1, 10000, 100, "Default number of IDMP idempotent IDs a stream remembers per producer (Redis 8.6)."),
 	intP("stream-memory-budget", "", 0, 0, llongMax, 256*1024*1024, "Memory for stream entries, all streams: older nodes beyond it live only in the data directory and are read back on demand (0: no limit, everything in memory).").memory(),
 	intP("repl-backlog-size", "", ignored, 1, llongMax, 1024*1024, "Size of the replication backlog.").memory(),
-	uintP("maxmemory", "", ignored, 0, ullMax, 0, "Memory limit (0: no limit).").memory(),
+	uintP("maxmemory", "", 0, 0, ullMax, 0, "Memory limit (0: no limit). Runnel gives it to the Go runtime as its soft memory limit unless GOMEMLIMIT is set; keys are not evicted.").memory(),
 	uintP("cluster-link-sendbuf-limit", "", ignored, 0, ullMax, 0, "Memory limit of one cluster bus link's send buffer (0: none).").memory(),
 	uintP("hash-max-listpack-entries", "hash-max-ziplist-entries", ignored, 0, longMax, 512, "Hashes with at most this many fields use the compact encoding."),
 	uintP("set-max-intset-entries", "", ignored, 0, longMax, 512, "Integer sets with at most this many members use the intset encoding."),

@@ -70,12 +70,17 @@ func parseCheckpointName(base string) (uint64, bool) {
 	return seq, err == nil
 }
 
-// Snapshot is a checkpoint being built: the keyspace serialized in memory
-// while it is locked, written to disk after the lock is released.
+// Snapshot is a checkpoint being built while the keyspace is locked.
+// A snapshot from Store.Snapshot streams its records into the checkpoint's
+// temporary file as they come, through a buffer of snapshotFlushAt bytes,
+// so that its memory stays small however many keys and stream nodes it
+// holds (the 'O' records of a 20 GB stream take 160 MB); the fsync and the
+// rename happen after the lock is released (Store.WriteCheckpoint). One
+// from NewSnapshot keeps everything in memory (tests, repair).
 type Snapshot struct {
 	seq     uint64
 	now     int64
-	buf     []byte // whole records
+	buf     []byte // whole records not yet written to out
 	scratch []byte
 	keys    int64
 	records int64
@@ -85,7 +90,20 @@ type Snapshot struct {
 	// mark is the node log's Mark at the snapshot (Store.Snapshot).
 	mark   nodestore.Mark
 	marked bool
+
+	// out is the temporary file records are streamed to (nil: in
+	// memory); written counts the bytes already in it; err is the first
+	// write error, after which the snapshot only fails.
+	fs      vfs.FS
+	out     vfs.File
+	tmp     string
+	written int64
+	err     error
 }
+
+// snapshotFlushAt is the buffer size at which a file-backed snapshot
+// writes its records out.
+const snapshotFlushAt = 1 << 20
 
 // NewSnapshot starts a checkpoint of the state after log record seq, taken
 // at time now (unix ms).
@@ -102,7 +120,7 @@ func NewSnapshot(seq uint64, now int64) *Snapshot {
 func (sn *Snapshot) Seq() uint64 { return sn.seq }
 
 // Size is the number of bytes serialized so far.
-func (sn *Snapshot) Size() int64 { return int64(len(sn.buf)) }
+func (sn *Snapshot) Size() int64 { return sn.written + int64(len(sn.buf)) }
 
 // Keys is the number of keys added.
 func (sn *Snapshot) Keys() int64 { return sn.keys }
@@ -110,6 +128,32 @@ func (sn *Snapshot) Keys() int64 { return sn.keys }
 func (sn *Snapshot) record(typ byte, payload []byte) {
 	sn.buf = seglog.AppendRecord(sn.buf, typ, payload)
 	sn.records++
+	if sn.out != nil && len(sn.buf) >= snapshotFlushAt {
+		sn.flush()
+	}
+}
+
+// flush writes the buffered records to the file (file-backed only).
+func (sn *Snapshot) flush() {
+	if sn.err != nil || len(sn.buf) == 0 {
+		sn.buf = sn.buf[:0]
+		return
+	}
+	n, err := sn.out.Write(sn.buf)
+	sn.written += int64(n)
+	if err != nil {
+		sn.err = fmt.Errorf("writing checkpoint %s: %w", sn.tmp, err)
+	}
+	sn.buf = sn.buf[:0]
+}
+
+// Discard closes and removes the temporary file of an abandoned snapshot.
+func (sn *Snapshot) Discard() {
+	if sn.out != nil {
+		_ = sn.out.Close()
+		_ = sn.fs.Remove(sn.tmp)
+		sn.out = nil
+	}
 }
 
 func appendKeyHeader(dst []byte, db int, key string, expireAt int64) []byte {
@@ -119,8 +163,11 @@ func appendKeyHeader(dst []byte, db int, key string, expireAt int64) []byte {
 	return append(dst, key...)
 }
 
-// Add serializes one key.
+// Add serializes one key. After a write error every Add returns it.
 func (sn *Snapshot) Add(db int, key string, expireAt int64, v engine.Value) error {
+	if sn.err != nil {
+		return sn.err
+	}
 	switch v := v.(type) {
 	case *engine.String:
 		p := appendKeyHeader(sn.scratch[:0], db, key, expireAt)
@@ -145,10 +192,11 @@ func (sn *Snapshot) Add(db int, key string, expireAt int64, v engine.Value) erro
 		return fmt.Errorf("checkpoint of key %q: no encoding for type %s", key, v.Type())
 	}
 	sn.keys++
-	return nil
+	return sn.err
 }
 
-// finish appends the footer; the snapshot is then complete.
+// finish appends the footer; the snapshot is then complete. It returns
+// what is buffered: the whole checkpoint for a snapshot in memory.
 func (sn *Snapshot) finish() []byte {
 	f := binary.AppendUvarint(nil, uint64(sn.keys))
 	f = binary.AppendUvarint(f, uint64(sn.records))

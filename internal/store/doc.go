@@ -15,8 +15,10 @@
 // Concurrency: Append, WaitDurable, WriteErr, SetPolicy, Stats and the
 // Pager are safe for concurrent use. Recover runs once, before any Append.
 // A Snapshot is built by one goroutine while the caller holds the whole
-// keyspace locked (so that it is exactly the state after its sequence);
-// WriteCheckpoint then runs without keyspace locks, one at a time
+// keyspace locked (so that it is exactly the state after its sequence),
+// streaming its records into the checkpoint's temporary file without
+// syncing; WriteCheckpoint (fsync, rename) then runs without keyspace
+// locks, one at a time
 // (TryBeginCheckpoint/EndCheckpoint reserve the right). The crash-safety
 // argument of each step is in ARCHITECTURE.md, "Durability".
 package store

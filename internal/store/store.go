@@ -291,12 +291,22 @@ func (s *Store) Dir() string { return s.dir }
 // Snapshot starts a checkpoint of the current state, taken at time now
 // (unix ms). The caller must hold the whole keyspace locked from before
 // this call until every key is added, so that the snapshot is exactly the
-// state after the newest logged record.
+// state after the newest logged record. The records go to the checkpoint's
+// temporary file as they are added; WriteCheckpoint completes it, or
+// discards it if a write failed.
 func (s *Store) Snapshot(now int64) *Snapshot {
 	ws := s.w.Stats()
 	sn := NewSnapshot(ws.LastSeq, now)
 	sn.walBytes = ws.AppendedBytes
 	sn.mark, sn.marked = s.ns.Mark(), true
+	sn.fs, sn.tmp = s.fs, filepath.Join(s.dir, checkpointName(sn.seq)+tmpSuffix)
+	f, err := s.fs.Create(sn.tmp)
+	if err != nil {
+		sn.err = fmt.Errorf("creating checkpoint %s: %w", sn.tmp, err)
+		return sn
+	}
+	sn.out = f
+	sn.flush() // the header
 	return sn
 }
 
@@ -334,6 +344,7 @@ func (s *Store) WriteCheckpoint(sn *Snapshot) error {
 }
 
 func (s *Store) writeCheckpoint(sn *Snapshot) error {
+	defer sn.Discard() // unless it was committed
 	if err := s.w.Sync(); err != nil {
 		return fmt.Errorf("syncing the log: %w", err)
 	}
@@ -341,16 +352,16 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 	if err := s.ns.Sync(); err != nil {
 		return fmt.Errorf("syncing the node log: %w", err)
 	}
-	data := sn.finish()
 	final := filepath.Join(s.dir, checkpointName(sn.seq))
-	if err := writeFileAtomic(s.fs, final, data); err != nil {
+	size, err := s.commitSnapshot(sn, final)
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.ckpt = CheckpointInfo{Path: final, Seq: sn.seq, Now: sn.now, Keys: sn.keys, Size: int64(len(data))}
+	s.ckpt = CheckpointInfo{Path: final, Seq: sn.seq, Now: sn.now, Keys: sn.keys, Size: size}
 	s.walAtCkpt, s.replayBytes = sn.walBytes, 0
 	s.mu.Unlock()
-	s.lg.Info("store: checkpoint written", "file", final, "keys", sn.keys, "bytes", len(data))
+	s.lg.Info("store: checkpoint written", "file", final, "keys", sn.keys, "bytes", size)
 
 	// The new checkpoint is durable: what it covers can go.
 	seqs, _, err := listCheckpoints(s.fs, s.dir)
@@ -386,6 +397,38 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 		}
 	}
 	return nil
+}
+
+// commitSnapshot makes sn durable under the name final and returns its
+// size: the rest of its records and the footer are written to its
+// temporary file, which is fsynced, closed and renamed, and the directory
+// fsynced. A snapshot in memory is written whole the same way.
+func (s *Store) commitSnapshot(sn *Snapshot, final string) (int64, error) {
+	if sn.out == nil {
+		if sn.err != nil {
+			return 0, sn.err
+		}
+		data := sn.finish()
+		return int64(len(data)), writeFileAtomic(s.fs, final, data)
+	}
+	sn.finish()
+	sn.flush()
+	if sn.err != nil {
+		return 0, sn.err
+	}
+	if err := sn.out.Sync(); err != nil {
+		return 0, fmt.Errorf("syncing checkpoint %s: %w", sn.tmp, err)
+	}
+	err := sn.out.Close()
+	sn.out = nil
+	if err == nil {
+		err = s.fs.Rename(sn.tmp, final)
+	}
+	if err != nil {
+		_ = s.fs.Remove(sn.tmp)
+		return 0, err
+	}
+	return sn.written, vfs.SyncDir(s.fs, s.dir)
 }
 
 // writeFileAtomic makes data durable under the name final: it is written

@@ -346,3 +346,83 @@ func TestLeftoverTemporaryRemoved(t *testing.T) {
 		t.Fatalf("checkpoint %+v", st.Checkpoint)
 	}
 }
+
+// TestCheckpointStreamed writes a checkpoint several times the snapshot's
+// buffer: its records go to the temporary file as they come, and the file
+// equals what an in-memory snapshot of the same keys holds. A write that
+// fails half-way leaves no temporary file and the previous checkpoint in
+// place.
+func TestCheckpointStreamed(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	toggle := vfs.NewToggle(errors.New("injected write error"))
+	fsys := vfs.NewErrorFS(mem, vfs.InjectorFunc(func(op vfs.Op) error {
+		if op.Kind == vfs.OpWrite && strings.HasSuffix(op.Path, tmpSuffix) {
+			return toggle.MaybeError(op)
+		}
+		return nil
+	}))
+	s := openStore(t, fsys)
+	defer s.Close()
+	if _, err := s.Recover(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	big := testStream(t, 150000)
+	add := func(sn *Snapshot) error {
+		for i := range 3 {
+			if err := sn.Add(0, fmt.Sprintf("s%d", i), 0, big); err != nil {
+				return err
+			}
+		}
+		return sn.Add(1, "str", 0, engine.NewString([]byte("v")))
+	}
+	sn := s.Snapshot(5000)
+	if err := add(sn); err != nil {
+		t.Fatal(err)
+	}
+	if sn.Size() < 3*snapshotFlushAt || len(sn.buf) >= snapshotFlushAt+64<<10 {
+		t.Fatalf("snapshot of %d bytes buffers %d: not streamed", sn.Size(), len(sn.buf))
+	}
+	inMem := NewSnapshot(sn.Seq(), 5000)
+	if err := add(inMem); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteCheckpoint(sn); err != nil {
+		t.Fatal(err)
+	}
+	final := filepath.Join(dir, checkpointName(sn.Seq()))
+	got, err := vfs.ReadFile(mem, final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := inMem.finish(); !bytes.Equal(got, want) {
+		t.Fatalf("streamed checkpoint of %d bytes differs from the in-memory one of %d", len(got), len(want))
+	}
+	if st := s.Stats(); st.Checkpoint.Size != int64(len(got)) || st.Checkpoint.Keys != 4 {
+		t.Fatalf("stats after the checkpoint: %+v, file of %d bytes", st.Checkpoint, len(got))
+	}
+
+	// The next checkpoint fails while its records stream out.
+	if _, err := s.Append(testOp(1)); err != nil {
+		t.Fatal(err)
+	}
+	toggle.On()
+	sn = s.Snapshot(6000)
+	err = add(sn)
+	if err == nil || !strings.Contains(err.Error(), "injected write error") {
+		t.Fatalf("Add with failing writes: %v", err)
+	}
+	sn.Discard()
+	toggle.Off()
+	names, err := mem.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, tmpSuffix) {
+			t.Fatalf("temporary checkpoint %s left after a failed snapshot (dir: %v)", n, names)
+		}
+	}
+	if again, err := vfs.ReadFile(mem, final); err != nil || !bytes.Equal(again, got) {
+		t.Fatalf("the previous checkpoint changed after a failed one: %v", err)
+	}
+}

@@ -206,7 +206,6 @@ func (s *Stream) Evict(keep int64) error {
 	if s.pager == nil || s.resident <= keep {
 		return nil
 	}
-	s.settle() // the tail's reservation must not be shared with a paged node
 	// Each entry of the clock is visited at most twice: once to clear a
 	// used bit, once to evict.
 	for budget := 2 * len(s.clock); s.resident > keep && budget > 0 && len(s.clock) > 0; budget-- {

@@ -49,7 +49,8 @@
 // Options.Clock (everysec, and always as a safety net), if the last sync
 // failed (retry), or if the unsynced bytes exceed MaxUnsynced (any policy:
 // a seglog.Log keeps unsynced records in memory, so this bound stands in
-// for the kernel's writeback under "no").
+// for the kernel's writeback under "no"). A write round past MaxUnsynced
+// syncs as well, so the bound holds between ticks.
 //
 // # How an always writer's reply waits
 //

@@ -426,7 +426,11 @@ func (w *WAL) due() bool {
 // the round's waiters. logMu must be held.
 func (w *WAL) commitLocked(forceSync bool) error {
 	w.mu.Lock()
-	sync := forceSync || w.wantSync || Policy(w.policy.Load()) == Always
+	// A write round syncs too once the unsynced bytes pass MaxUnsynced,
+	// so that a fast writer under everysec or no cannot grow the Log's
+	// unsynced buffer for a whole tick.
+	sync := forceSync || w.wantSync || Policy(w.policy.Load()) == Always ||
+		w.appended-w.durableBytes >= w.opts.MaxUnsynced
 	w.want = false
 	if w.lastSeq == w.durable || !sync && w.lastSeq == w.written {
 		w.mu.Unlock()

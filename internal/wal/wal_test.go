@@ -350,6 +350,38 @@ func TestNoExplicitSyncAndMemoryBound(t *testing.T) {
 	eventually(t, "a sync over MaxUnsynced", func() bool { return w.Stats().DurableSeq == 11 })
 }
 
+// TestWriteRoundSyncsOverMemoryBound: under everysec, a write round that
+// finds the unsynced bytes past MaxUnsynced syncs them, without waiting
+// for the committer's tick (an hour here), so a fast writer's unsynced
+// buffer stays bounded.
+func TestWriteRoundSyncsOverMemoryBound(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	w := openWAL(t, mem, Options{Policy: EverySec, CheckInterval: time.Hour, MaxUnsynced: 1 << 10})
+	var seq uint64
+	for range 2 { // the first record starts a segment, which is synced
+		var err error
+		if seq, err = w.Append(1, []byte("small")); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WaitDurable(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := w.Stats(); st.DurableSeq >= seq {
+		t.Fatalf("a write round under the bound synced: durable %d", st.DurableSeq)
+	}
+	seq, err := w.Append(1, bytes.Repeat([]byte{'z'}, 2<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WaitDurable(seq); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.DurableSeq != seq {
+		t.Fatalf("the write round past MaxUnsynced left durable at %d, want %d", st.DurableSeq, seq)
+	}
+}
+
 func TestSetPolicy(t *testing.T) {
 	mem := vfs.NewCrashableMem()
 	w := openWAL(t, mem, Options{Policy: No, CheckInterval: time.Hour})
