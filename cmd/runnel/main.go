@@ -76,6 +76,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	// Clients are served while the data directory loads, as Redis does:
+	// until it is loaded they get -LOADING, and INFO shows the progress.
+	listeners, err := a.Listen()
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	a.BeginLoading()
+	for _, l := range listeners {
+		go func() {
+			if err := a.Serve(l); err != nil && !errors.Is(err, server.ErrServerClosed) {
+				log.Error("listener failed", "addr", l.Addr().String(), "err", err)
+			}
+		}()
+	}
 	if err := a.OpenStore(app.StoreOptions{}); err != nil {
 		log.Error("cannot start", "err", err)
 		fmt.Fprintln(stderr, err)
@@ -84,18 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	listeners, err := a.Listen()
-	if err != nil {
-		log.Error("cannot start", "err", err)
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
 	for _, l := range listeners {
-		go func() {
-			if err := a.Serve(l); err != nil && !errors.Is(err, server.ErrServerClosed) {
-				log.Error("listener failed", "addr", l.Addr().String(), "err", err)
-			}
-		}()
 		log.Info("Ready to accept connections", "addr", l.Addr().String())
 	}
 

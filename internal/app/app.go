@@ -19,6 +19,7 @@ import (
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/pubsub"
 	"github.com/runnel-io/runnel/internal/server"
+	"github.com/runnel-io/runnel/internal/store"
 )
 
 // App is one Runnel server.
@@ -38,6 +39,21 @@ type App struct {
 	noSave atomic.Bool
 	// persist is the data directory, once OpenStore has opened it.
 	persist *persistence
+	// loadingFrom is the store OpenStore is loading (INFO's progress).
+	loadingFrom atomic.Pointer[store.Store]
+}
+
+// BeginLoading marks the server as loading its data directory, so that
+// clients served before OpenStore returns get -LOADING for everything but
+// the commands Redis allows while loading, and INFO persistence shows the
+// progress. Call it before serving; OpenStore ends the loading state.
+func (a *App) BeginLoading() {
+	a.Env.BeginLoading(func() (int64, int64) {
+		if st := a.loadingFrom.Load(); st != nil {
+			return st.LoadProgress()
+		}
+		return 0, 0
+	})
 }
 
 // settings adapts the configuration to what the network layer reads.
@@ -81,6 +97,8 @@ func New(cfg *config.Config, log *slog.Logger) *App {
 	t := command.NewTable(env)
 	srv := server.New(t, settings{cfg}, log)
 	env.Srv = srv
+	// Set before serving: it does nothing until a journal is published.
+	srv.BeforeFlush = t.BeforeFlush
 	a := &App{Cfg: cfg, Env: env, Server: srv, Table: t, log: log, shutdown: make(chan struct{}), stopped: make(chan struct{})}
 	env.Shutdown = a.requestShutdown
 

@@ -55,18 +55,26 @@ func startDurable(tb testing.TB, fsys vfs.FS, policy string, extra ...string) *d
 }
 
 func openDurable(fsys vfs.FS, policy string, extra ...string) (*App, error) {
+	a, err := newDurableApp(policy, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.OpenStore(StoreOptions{FS: fsys, SegmentSize: 4096, NodeSegmentSize: 16 << 10, NoAutoCheckpoint: true}); err != nil {
+		a.Shutdown(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+// newDurableApp builds the App of openDurable without opening its store.
+func newDurableApp(policy string, extra ...string) (*App, error) {
 	cfg := config.New()
 	// Protected configs are enabled so that a test can try CONFIG SET dir.
 	args := []string{"--dir", testDataDir, "--appendfsync", policy, "--hz", "100", "--enable-protected-configs", "yes"}
 	if err := cfg.ParseArgs(append(args, extra...)); err != nil {
 		return nil, err
 	}
-	a := New(cfg, nil)
-	if err := a.OpenStore(StoreOptions{FS: fsys, SegmentSize: 4096, NodeSegmentSize: 16 << 10, NoAutoCheckpoint: true}); err != nil {
-		a.Shutdown(context.Background())
-		return nil, err
-	}
-	return a, nil
+	return New(cfg, nil), nil
 }
 
 func (d *durableApp) stop(tb testing.TB) {
@@ -889,5 +897,93 @@ func TestXDelSpaceComesBack(t *testing.T) {
 	live := keyspaceDigest(t, d.App)
 	if diff := diffDigests(live, recoverDigest(t, mem.CrashClone(), "--stream-memory-budget", "1")); diff != "" {
 		t.Fatalf("recovered: %s", diff)
+	}
+}
+
+// TestServesWhileLoading starts a server whose data directory loads
+// slowly (reads of the checkpoint wait for the test): meanwhile clients
+// get -LOADING for keyspace commands and PING, while INFO, CONFIG and
+// HELLO are served and INFO persistence shows the load's progress, as in
+// Redis; once loaded everything is served and the data is there.
+func TestServesWhileLoading(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	d := startDurable(t, mem, "always")
+	ctx := context.Background()
+	c := d.client(t)
+	for i := range 200 {
+		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"f", fmt.Sprint(i)}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	d.stop(t)
+
+	release := make(chan struct{})
+	var blocked atomic.Bool
+	slow := vfs.InjectorFunc(func(op vfs.Op) error {
+		if op.Kind == vfs.OpRead && strings.Contains(op.Path, "checkpoint-") && blocked.CompareAndSwap(false, true) {
+			<-release
+		}
+		return nil
+	})
+	a, err := newDurableApp("always")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.BeginLoading()
+	go a.Serve(l)
+	loaded := make(chan error, 1)
+	go func() {
+		loaded <- a.OpenStore(StoreOptions{FS: vfs.NewErrorFS(mem, slow), SegmentSize: 4096, NodeSegmentSize: 16 << 10, NoAutoCheckpoint: true})
+	}()
+	t.Cleanup(func() { a.noSave.Store(true); a.Shutdown(ctx) })
+	lc := redis.NewClient(&redis.Options{Addr: l.Addr().String(), Protocol: 2, MaxRetries: -1, PoolSize: 1})
+	defer lc.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !blocked.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the load never read the checkpoint")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	const loadingErr = "LOADING Redis is loading the dataset in memory"
+	for _, args := range [][]any{{"PING"}, {"XLEN", "s"}, {"SET", "k", "v"}, {"SAVE"}} {
+		if err := lc.Do(ctx, args...).Err(); err == nil || err.Error() != loadingErr {
+			t.Fatalf("%v while loading: %v, want %q", args, err, loadingErr)
+		}
+	}
+	if err := lc.ConfigGet(ctx, "appendfsync").Err(); err != nil {
+		t.Fatalf("CONFIG GET while loading: %v", err)
+	}
+	info, err := lc.Info(ctx, "persistence").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(info, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[k] = v
+		}
+	}
+	total, _ := strconv.ParseInt(fields["loading_total_bytes"], 10, 64)
+	done, _ := strconv.ParseInt(fields["loading_loaded_bytes"], 10, 64)
+	if fields["loading"] != "1" || total <= 0 || done < 0 || done >= total || fields["loading_loaded_perc"] == "" || fields["loading_eta_seconds"] == "" {
+		t.Fatalf("INFO persistence while loading:\n%s", info)
+	}
+	close(release)
+	if err := <-loaded; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := lc.XLen(ctx, "s").Result(); err != nil || n != 200 {
+		t.Fatalf("XLEN after loading: %d, %v", n, err)
+	}
+	if info, err := lc.Info(ctx, "persistence").Result(); err != nil || !strings.Contains(info, "loading:0\r\n") || strings.Contains(info, "loading_total_bytes") {
+		t.Fatalf("INFO persistence after loading: %v\n%s", err, info)
 	}
 }

@@ -45,6 +45,11 @@ type persistence struct {
 // durable under appendfsync. It must be called before serving.
 func (a *App) OpenStore(opts StoreOptions) error {
 	cfg := a.Cfg
+	if !a.Env.Loading() {
+		a.BeginLoading()
+	}
+	// Clients served meanwhile see the fields set below only after this.
+	defer a.Env.EndLoading()
 	st, err := store.Open(cfg.Dir(), store.Options{
 		FS:              opts.FS,
 		Logger:          a.log,
@@ -55,6 +60,7 @@ func (a *App) OpenStore(opts StoreOptions) error {
 	if err != nil {
 		return err
 	}
+	a.loadingFrom.Store(st)
 	ks := a.Env.KS
 	load := func(db int, key []byte, expireAt int64, v engine.Value) error {
 		if db >= ks.Databases() {
@@ -98,10 +104,14 @@ func (a *App) OpenStore(opts StoreOptions) error {
 	a.Env.Journal = st
 	a.Env.Checkpointer = a
 	a.Env.Persistence = a.persistenceInfo
-	a.Server.BeforeFlush = a.Table.BeforeFlush
 	cfg.OnChange(func() error {
 		return st.SetPolicy(walPolicy(cfg.AppendFsync()))
 	}, "appendfsync")
+	// A CONFIG SET appendfsync while loading ran no hook yet.
+	if err := st.SetPolicy(walPolicy(cfg.AppendFsync())); err != nil {
+		st.Close()
+		return err
+	}
 	// The data directory is locked and loaded: moving it while running
 	// would send the next restart (after CONFIG REWRITE) to an empty one.
 	openDir := cfg.Dir()

@@ -42,7 +42,7 @@ func cmdConfigSet(x *Ctx) {
 	for i, a := range x.Args[2:] {
 		args[i] = string(a)
 	}
-	err := x.Env.Cfg.Set(args, config.SetOptions{Local: isLocalAddr(x.C.Addr())})
+	err := x.Env.Cfg.Set(args, config.SetOptions{Local: isLocalAddr(x.C.Addr()), Loading: x.Env.Loading()})
 	var re *config.ReplyError
 	switch {
 	case err == nil:

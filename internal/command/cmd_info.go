@@ -271,10 +271,11 @@ type PersistenceInfo struct {
 func infoPersistence(x *Ctx, b *infoBuilder) {
 	e := x.Env
 	p := PersistenceInfo{CheckpointOK: true, WriteOK: true, LastCheckpointSec: -1, CurrentCheckpointSec: -1}
-	if e.Persistence != nil {
+	loading := e.Loading()
+	if !loading && e.Persistence != nil {
 		p = e.Persistence()
 	}
-	b.kv("loading", "0")
+	b.kv("loading", boolDigit(loading))
 	b.kv("async_loading", "0")
 	b.kvi("rdb_changes_since_last_save", e.KS.Dirty())
 	b.kv("rdb_bgsave_in_progress", boolDigit(p.CheckpointInProgress))
@@ -290,6 +291,9 @@ func infoPersistence(x *Ctx, b *infoBuilder) {
 	b.kv("aof_current_rewrite_time_sec", "-1")
 	b.kv("aof_last_bgrewrite_status", "ok")
 	b.kv("aof_last_write_status", okErr(p.WriteOK))
+	if loading {
+		e.infoLoading(b)
+	}
 	if !p.Enabled {
 		return
 	}

@@ -93,6 +93,10 @@ func (t *Table) Serve(c *server.Client, args [][]byte) {
 		t.reject(x, cmd, formatMsg(msgPubSubContext, cmd.Name))
 		return
 	}
+	if cmd.Flags&Loading == 0 && env.Loading() {
+		t.reject(x, cmd, msgLoading)
+		return
+	}
 	// CLIENT PAUSE holds a command back before it is queued in MULTI too,
 	// as in Redis; EXEC waits in its handler, by the flags of what it runs.
 	if cmd.Flags&NoKeyspace == 0 || cmd.Flags&(Write|MayReplicate) != 0 {

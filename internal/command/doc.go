@@ -14,5 +14,7 @@
 // are released, and the streams it used page nodes out to the memory budget
 // (journal.go, paging.go); BeforeFlush then holds the connection's replies
 // until what they reflect is durable. Replay re-executes logged operations
-// at startup.
+// at startup; meanwhile (Env.BeginLoading to EndLoading) clients are served
+// -LOADING except for the commands Redis allows while loading, and the
+// store's Env fields are not read until loading ends (loading.go).
 package command

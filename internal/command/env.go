@@ -79,6 +79,8 @@ type Env struct {
 	SparseNodes func() map[uint64]bool
 	nodes       nodeMeter
 	expireBuf   []byte // active expiry's log record, one goroutine
+
+	loading loadState // loading.go
 }
 
 // NewTable builds the command table over env.

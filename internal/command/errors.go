@@ -24,6 +24,7 @@ const (
 	msgWrongType       = "WRONGTYPE Operation against a key holding the wrong kind of value"
 	msgNoSuchKey       = "ERR no such key"
 	msgNoAuth          = "NOAUTH Authentication required."
+	msgLoading         = "LOADING Redis is loading the dataset in memory"
 	msgWrongPass       = "WRONGPASS invalid username-password pair or user is disabled."
 	msgAuthNoPassword  = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	msgDBIndex         = "ERR DB index is out of range"

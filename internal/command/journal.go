@@ -162,6 +162,9 @@ func (x *Ctx) journalOne(db int, cmd *Command, args [][]byte) {
 // acknowledged that a crash could lose. The outcome is unknown to that
 // client, as after a crash; later writes get MISCONF until the log heals.
 func (t *Table) BeforeFlush(c *server.Client) bool {
+	if t.env.Loading() {
+		return true // no write ran; Journal is not published yet
+	}
 	j := t.env.Journal
 	s, ok := c.Session.(*Session)
 	if j == nil || !ok {
@@ -194,7 +197,7 @@ func (e *Env) logDurability(c *server.Client, err error) {
 // diskErrorMsg is the MISCONF reply while the log cannot be written, or ""
 // when writes are accepted.
 func (e *Env) diskErrorMsg() string {
-	if e.Journal == nil {
+	if e.Loading() || e.Journal == nil {
 		return ""
 	}
 	err := e.Journal.WriteErr()

@@ -1,9 +1,11 @@
 package redistest
 
 import (
+	"bufio"
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -221,8 +223,33 @@ func TestPorts(t *testing.T) {
 		t.Skipf("port taken meanwhile: %v", err)
 	}
 	defer l.Close()
-	if err := WaitForPort(addr, time.Second); err != nil {
+	// A server that answers -LOADING to its first three PINGs: WaitForPort
+	// returns once it answers something else.
+	var pings atomic.Int32
+	go func() {
+		for {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				if _, err := bufio.NewReader(nc).ReadString('\n'); err != nil {
+					return
+				}
+				if pings.Add(1) <= 3 {
+					nc.Write([]byte("-LOADING Redis is loading the dataset in memory\r\n"))
+				} else {
+					nc.Write([]byte("+PONG\r\n"))
+				}
+			}()
+		}
+	}()
+	if err := WaitForPort(addr, 5*time.Second); err != nil {
 		t.Fatal(err)
+	}
+	if n := pings.Load(); n != 4 {
+		t.Fatalf("WaitForPort returned after %d PINGs, want 4 (3 answered -LOADING)", n)
 	}
 }
 

@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -214,20 +215,44 @@ func FreePort(tb testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// WaitForPort waits until a TCP connection to addr succeeds, for servers
-// started in the background.
+// WaitForPort waits until the server at addr, started in the background,
+// accepts connections and has loaded its data (Redis and Runnel answer
+// -LOADING until then).
 func WaitForPort(addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		nc, err := net.DialTimeout("tcp", addr, min(timeout, time.Second))
-		if err == nil {
-			return nc.Close()
+		reply, err := pingOnce(addr, min(timeout, time.Second))
+		if err == nil && !strings.HasPrefix(reply, "-LOADING") {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not accepting connections after %v: %w", addr, timeout, err)
+			if err == nil {
+				err = fmt.Errorf("still loading: %s", reply)
+			}
+			return fmt.Errorf("%s not ready after %v: %w", addr, timeout, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// pingOnce sends an inline PING on a new connection and returns the first
+// line of the reply (any reply but -LOADING means the server is ready:
+// -NOAUTH and -DENIED too).
+func pingOnce(addr string, timeout time.Duration) (string, error) {
+	nc, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(timeout))
+	if _, err := nc.Write([]byte("PING\r\n")); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(nc).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // logBuffer collects process output; exec writes to it from its own

@@ -234,6 +234,12 @@ type KeyLoader func(db int, key []byte, expireAt int64, v engine.Value) error
 // to load (nil only checks). Any damage is an error naming the file and the
 // offset.
 func readCheckpoint(fsys vfs.FS, path string, load KeyLoader) (CheckpointInfo, error) {
+	return readCheckpointProgress(fsys, path, load, nil)
+}
+
+// readCheckpointProgress is readCheckpoint telling progress (when not nil)
+// the offset read so far, every few records.
+func readCheckpointProgress(fsys vfs.FS, path string, load KeyLoader, progress func(off int64)) (CheckpointInfo, error) {
 	info := CheckpointInfo{Path: path}
 	f, err := fsys.Open(path)
 	if err != nil {
@@ -276,6 +282,9 @@ func readCheckpoint(fsys vfs.FS, path string, load KeyLoader) (CheckpointInfo, e
 		}
 		if footer {
 			return fail("data after the footer")
+		}
+		if progress != nil && records%256 == 0 {
+			progress(rr.Offset())
 		}
 		if records == 0 {
 			if typ != ckptHeader {

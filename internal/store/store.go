@@ -71,6 +71,31 @@ type Store struct {
 	inProgress  atomic.Bool
 	recovered   bool
 	openTook    time.Duration // scanning the log in Open, part of recovery
+
+	// loadTotal and loadDone are Recover's progress in bytes: the
+	// checkpoint's and the log's sizes, and how much of them is loaded.
+	loadTotal, loadDone atomic.Int64
+}
+
+// LoadProgress reports how many bytes Recover has loaded out of how many
+// (the checkpoint, then the log after it); safe while Recover runs.
+func (s *Store) LoadProgress() (loaded, total int64) {
+	return s.loadDone.Load(), s.loadTotal.Load()
+}
+
+// dirBytes is the size of the files in dir (0 if it cannot be listed).
+func (s *Store) dirBytes(dir string) int64 {
+	var n int64
+	names, err := s.fs.List(dir)
+	if err != nil {
+		return 0
+	}
+	for _, name := range names {
+		if st, err := s.fs.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
+			n += st.Size()
+		}
+	}
+	return n
 }
 
 // Open locks the data directory dir (creating it if needed) and opens its
@@ -189,6 +214,13 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 			s.lg.Info("store: loading", "phase", what, "done", n, "elapsed", now.Sub(start).Round(time.Millisecond))
 		}
 	}
+	var ckptSize int64
+	if ckpt.Seq > 0 {
+		if st, err := s.fs.Stat(ckpt.Path); err == nil {
+			ckptSize = st.Size()
+		}
+	}
+	s.loadTotal.Store(ckptSize + s.dirBytes(filepath.Join(s.dir, WALDir)))
 	if ckpt.Seq > 0 {
 		counting := func(db int, key []byte, expireAt int64, v engine.Value) error {
 			keys++
@@ -214,7 +246,7 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 			}
 			return counting(db, key, expireAt, v)
 		}
-		info, err := readCheckpoint(s.fs, ckpt.Path, adopting)
+		info, err := readCheckpointProgress(s.fs, ckpt.Path, adopting, s.loadDone.Store)
 		if err != nil {
 			return rs, err
 		}
@@ -223,6 +255,7 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 		}
 		ckpt = info
 		rs.Checkpoint = info
+		s.loadDone.Store(ckptSize)
 	}
 	// Node records no checkpoint refers to (written after the newest one)
 	// go before the log's replay pages nodes out again.
@@ -244,6 +277,7 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 		}
 		rs.Ops++
 		rs.OpBytes += int64(seglog.RecordSize(len(p)))
+		s.loadDone.Store(ckptSize + rs.OpBytes)
 		if rs.Ops%4096 == 0 {
 			progress("log records", rs.Ops)
 		}
@@ -481,19 +515,7 @@ func (s *Store) Stats() Stats {
 
 // DiskUsage is the number of bytes the data directory's files take.
 func (s *Store) DiskUsage() int64 {
-	var n int64
-	for _, d := range []string{s.dir, filepath.Join(s.dir, WALDir)} {
-		names, err := s.fs.List(d)
-		if err != nil {
-			continue
-		}
-		for _, name := range names {
-			if st, err := s.fs.Stat(filepath.Join(d, name)); err == nil && !st.IsDir() {
-				n += st.Size()
-			}
-		}
-	}
-	return n
+	return s.dirBytes(s.dir) + s.dirBytes(filepath.Join(s.dir, WALDir))
 }
 
 // Close syncs and closes the log and releases the directory lock.
