@@ -42,14 +42,14 @@ type persistence struct {
 // OpenStore opens the data directory (dir): it takes its lock, loads the
 // newest checkpoint, replays the write-ahead log after it, and from then
 // on logs every write, answering clients only once their writes are
-// durable under appendfsync. It must be called before serving.
+// durable under appendfsync. It must be called before serving, or after
+// BeginLoading (clients then get -LOADING until it succeeds; after a
+// failure they keep getting it, and the caller exits).
 func (a *App) OpenStore(opts StoreOptions) error {
 	cfg := a.Cfg
 	if !a.Env.Loading() {
 		a.BeginLoading()
 	}
-	// Clients served meanwhile see the fields set below only after this.
-	defer a.Env.EndLoading()
 	st, err := store.Open(cfg.Dir(), store.Options{
 		FS:              opts.FS,
 		Logger:          a.log,
@@ -125,6 +125,9 @@ func (a *App) OpenStore(opts StoreOptions) error {
 		go a.autoCheckpoint()
 	}
 	go a.evictIdleStreams()
+	// Clients served meanwhile see the fields set above only after this.
+	// A failed load never ends loading: the server is not usable.
+	a.Env.EndLoading()
 	return nil
 }
 
