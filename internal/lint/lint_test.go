@@ -31,6 +31,8 @@ var allowed = map[string][]string{
 	"internal/nodestore": {"internal/seglog", "internal/vfs"},
 	"internal/store":     {"internal/engine", "internal/nodestore", "internal/seglog", "internal/stream", "internal/vfs", "internal/wal"},
 	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server", "internal/store"},
+	"internal/loadgen":   {"internal/resp"},
+	"cmd/runnel-bench":   {"internal/loadgen"},
 }
 
 type pkg struct {

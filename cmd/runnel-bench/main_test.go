@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runnel-io/runnel/internal/app"
+	"github.com/runnel-io/runnel/internal/redistest"
+)
+
+// startRunnel runs an in-memory Runnel until the test ends.
+func startRunnel(tb testing.TB) string {
+	tb.Helper()
+	a := app.New(nil, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go a.Serve(l)
+	tb.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	return l.Addr().String()
+}
+
+// runBench runs the command with args and returns its status and output.
+func runBench(tb testing.TB, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code = run(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+var lineRE = regexp.MustCompile(`^(produce|consume|latency) [^:]+: \d+ ops/s p50=[\d.]+ms p99=[\d.]+ms p99\.9=[\d.]+ms max=[\d.]+ms ops=(\d+)\n$`)
+
+func TestRunWorkloads(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantOps string
+		prefix  string
+	}{
+		{"produce", []string{"--workload", "produce", "--conns", "3", "--pipeline", "4", "--n", "1000", "--size", "16", "--fields", "2"}, "1000", "produce conns=3 pipeline=4 size=16 fields=2: "},
+		{"produce maxlen", []string{"--workload", "produce", "--conns", "2", "--n", "500", "--maxlen", "100"}, "500", "produce conns=2 pipeline=1 size=64 fields=1 maxlen=~100: "},
+		{"consume", []string{"--workload", "consume", "--n", "1000", "--groups", "2", "--consumers", "2", "--count", "50"}, "2000", "consume n=1000 groups=2 consumers=2 count=50 size=64 fields=1: "},
+		{"latency", []string{"--workload", "latency", "--rate", "2000", "--n", "200"}, "200", "latency rate=2000 consumers=2 size=64: "},
+	}
+	servers := []struct {
+		name  string
+		start func(testing.TB) string
+	}{
+		{"runnel", startRunnel},
+		{"redis", func(tb testing.TB) string { return redistest.StartRedis(tb).Addr() }},
+	}
+	for _, srv := range servers {
+		t.Run(srv.name, func(t *testing.T) {
+			addr := srv.start(t)
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					code, out, errOut := runBench(t, append([]string{"--addr", addr}, tc.args...)...)
+					if code != 0 {
+						t.Fatalf("exit %d, stderr %q", code, errOut)
+					}
+					m := lineRE.FindStringSubmatch(out)
+					if m == nil || !strings.HasPrefix(out, tc.prefix) || m[2] != tc.wantOps {
+						t.Fatalf("output %q: want one line starting %q with ops=%s", out, tc.prefix, tc.wantOps)
+					}
+
+					code, out, errOut = runBench(t, append([]string{"--addr", addr, "--json"}, tc.args...)...)
+					if code != 0 {
+						t.Fatalf("--json: exit %d, stderr %q", code, errOut)
+					}
+					var r struct {
+						Workload  string         `json:"workload"`
+						Ops       json.Number    `json:"ops"`
+						OpsPerSec float64        `json:"ops_per_sec"`
+						P99       int64          `json:"p99_us"`
+						Options   map[string]any `json:"options"`
+					}
+					if err := json.Unmarshal([]byte(out), &r); err != nil {
+						t.Fatalf("--json output %q: %v", out, err)
+					}
+					if r.Workload != tc.args[1] || r.Ops.String() != tc.wantOps || r.OpsPerSec <= 0 || r.P99 <= 0 || r.Options["addr"] != addr {
+						t.Fatalf("--json output %q: want workload %s, ops %s, positive rate and p99, options with the address", out, tc.args[1], tc.wantOps)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	closed := func() string { // an address where nothing listens
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
+	}()
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"help", []string{"--help"}, 0, "Usage: runnel-bench"},
+		{"unknown workload", []string{"--workload", "nope"}, 2, `unknown workload "nope"`},
+		{"unknown flag", []string{"--nope"}, 2, "flag provided but not defined"},
+		{"stray argument", []string{"extra"}, 2, `unexpected argument "extra"`},
+		{"bad options", []string{"--workload", "produce", "--conns", "0", "--n", "1"}, 1, "conns"},
+		{"nothing listening", []string{"--addr", closed, "--n", "1"}, 1, "connection refused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runBench(t, tc.args...)
+			if code != tc.wantCode || !strings.Contains(errOut, tc.wantStderr) || out != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, no stdout, stderr containing %q", code, out, errOut, tc.wantCode, tc.wantStderr)
+			}
+		})
+	}
+}
