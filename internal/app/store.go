@@ -184,6 +184,10 @@ func (a *App) checkpoint() error {
 	p.started.Store(start.UnixMilli())
 	defer p.started.Store(0)
 	ks := a.Env.KS
+	// Most node writes happen here, under one shard's lock at a time.
+	if err := a.Env.WriteBehindAll(); err != nil {
+		a.log.Warn("checkpoint: writing stream nodes to the node log failed; they are copied into the checkpoint", "err", err)
+	}
 	var tx engine.Tx
 	now := start.UnixMilli()
 	ks.Lock(&tx, nil, true, now)

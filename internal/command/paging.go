@@ -134,3 +134,23 @@ func (e *Env) CompactNodes(limit int) int {
 	})
 	return moved
 }
+
+// WriteBehindAll gives every stream node not yet in the node log a copy
+// there (stream.WriteBehind), taking each shard's lock in turn. A
+// checkpoint calls it before it locks the whole keyspace, so that writing
+// the nodes, and the node log's syncs when its buffer fills, stall one
+// shard at a time instead of every client: the pause then only writes the
+// nodes sealed meanwhile. It stops at the first error.
+func (e *Env) WriteBehindAll() error {
+	if e.Pager == nil {
+		return nil
+	}
+	var err error
+	e.KS.SweepShards(func(v engine.Value) bool {
+		if s, ok := v.(*stream.Stream); ok {
+			err = s.WriteBehind()
+		}
+		return err == nil
+	})
+	return err
+}
