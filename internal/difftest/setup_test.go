@@ -4,27 +4,16 @@
 package difftest
 
 import (
-	"context"
-	"net"
 	"testing"
 
 	"github.com/runnel-io/runnel/internal/app"
+	"github.com/runnel-io/runnel/internal/app/apptest"
 	"github.com/runnel-io/runnel/internal/redistest"
 )
 
 // startRunnel runs an in-process Runnel on a free loopback port until the
 // test ends and returns its address.
-func startRunnel(tb testing.TB) (*app.App, string) {
-	tb.Helper()
-	a := app.New(nil, nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go a.Serve(l)
-	tb.Cleanup(func() { _ = a.Shutdown(context.Background()) })
-	return a, l.Addr().String()
-}
+func startRunnel(tb testing.TB) (*app.App, string) { return apptest.Start(tb) }
 
 // servers starts one redis-server and one Runnel for a test.
 type servers struct {

@@ -15,24 +15,25 @@ const module = "github.com/runnel-io/runnel/"
 // allowed lists, for each internal package, the internal packages it may
 // import. A package missing here may import nothing internal.
 var allowed = map[string][]string{
-	"internal/resp":      {},
-	"internal/glob":      {},
-	"internal/config":    {"internal/glob", "internal/resp"},
-	"internal/engine":    {},
-	"internal/stream":    {"internal/engine", "internal/resp"},
-	"internal/pubsub":    {"internal/engine", "internal/glob", "internal/resp"},
-	"internal/server":    {"internal/resp"},
-	"internal/command":   {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server", "internal/store", "internal/stream"},
-	"internal/app":       {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server", "internal/store", "internal/stream", "internal/vfs", "internal/wal"},
-	"internal/redistest": {},
-	"internal/vfs":       {},
-	"internal/seglog":    {"internal/vfs"},
-	"internal/wal":       {"internal/seglog", "internal/vfs"},
-	"internal/nodestore": {"internal/seglog", "internal/vfs"},
-	"internal/store":     {"internal/engine", "internal/nodestore", "internal/seglog", "internal/stream", "internal/vfs", "internal/wal"},
-	"cmd/runnel":         {"internal/app", "internal/command", "internal/config", "internal/server", "internal/store"},
-	"internal/loadgen":   {"internal/resp"},
-	"cmd/runnel-bench":   {"internal/loadgen"},
+	"internal/resp":        {},
+	"internal/glob":        {},
+	"internal/config":      {"internal/glob", "internal/resp"},
+	"internal/engine":      {},
+	"internal/stream":      {"internal/engine", "internal/resp"},
+	"internal/pubsub":      {"internal/engine", "internal/glob", "internal/resp"},
+	"internal/server":      {"internal/resp"},
+	"internal/command":     {"internal/config", "internal/engine", "internal/glob", "internal/pubsub", "internal/resp", "internal/server", "internal/store", "internal/stream"},
+	"internal/app":         {"internal/command", "internal/config", "internal/engine", "internal/pubsub", "internal/server", "internal/store", "internal/stream", "internal/vfs", "internal/wal"},
+	"internal/redistest":   {},
+	"internal/vfs":         {},
+	"internal/seglog":      {"internal/vfs"},
+	"internal/wal":         {"internal/seglog", "internal/vfs"},
+	"internal/nodestore":   {"internal/seglog", "internal/vfs"},
+	"internal/store":       {"internal/engine", "internal/nodestore", "internal/seglog", "internal/stream", "internal/vfs", "internal/wal"},
+	"cmd/runnel":           {"internal/app", "internal/command", "internal/config", "internal/server", "internal/store"},
+	"internal/loadgen":     {"internal/resp"},
+	"internal/app/apptest": {"internal/app"},
+	"cmd/runnel-bench":     {"internal/loadgen"},
 }
 
 type pkg struct {
@@ -89,10 +90,11 @@ func TestImportBoundaries(t *testing.T) {
 // production code.
 func TestProductionImports(t *testing.T) {
 	forbidden := map[string]string{
-		module + "internal/redistest":  "test harness",
-		"log":                          "use log/slog",
-		"github.com/redis/go-redis/v9": "test client only",
-		"github.com/redis/rueidis":     "test client only",
+		module + "internal/redistest":   "test harness",
+		module + "internal/app/apptest": "test harness",
+		"log":                           "use log/slog",
+		"github.com/redis/go-redis/v9":  "test client only",
+		"github.com/redis/rueidis":      "test client only",
 	}
 	for _, p := range listPackages(t) {
 		for _, imp := range p.Imports {
