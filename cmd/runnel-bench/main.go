@@ -6,6 +6,11 @@
 //	runnel-bench --workload consume --n 100000 --groups 2 --consumers 4 --count 100
 //	runnel-bench --workload latency --rate 5000 --consumers 2 --duration 10s
 //
+// runnel-bench compare starts redis-server and Runnel side by side and
+// prints a markdown table of issue 5's target workloads (compare.go):
+//
+//	runnel-bench compare --runs 3 --out BENCHMARKS.md
+//
 // The workloads live in internal/loadgen; this file only parses flags.
 package main
 
@@ -25,6 +30,7 @@ import (
 )
 
 const usageHead = `Usage: runnel-bench [flags]
+       runnel-bench compare [flags] (Runnel vs redis-server; see compare --help)
 
 Runs one stream workload against a RESP server and prints its throughput and
 latency percentiles (HDR histogram, µs resolution):
@@ -56,6 +62,9 @@ func main() {
 // run parses args, runs the workload and prints its result. It returns the
 // exit status: 0 on success, 1 if the run failed, 2 for bad usage.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compare" {
+		return runCompare(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("runnel-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

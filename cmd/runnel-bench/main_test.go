@@ -10,21 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runnel-io/runnel/internal/app"
+	"github.com/runnel-io/runnel/internal/app/apptest"
 	"github.com/runnel-io/runnel/internal/redistest"
 )
 
-// startRunnel runs an in-memory Runnel until the test ends.
+// startRunnel runs an in-memory Runnel until the test ends and returns its
+// address.
 func startRunnel(tb testing.TB) string {
-	tb.Helper()
-	a := app.New(nil, nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go a.Serve(l)
-	tb.Cleanup(func() { _ = a.Shutdown(context.Background()) })
-	return l.Addr().String()
+	_, addr := apptest.Start(tb)
+	return addr
 }
 
 // runBench runs the command with args and returns its status and output.

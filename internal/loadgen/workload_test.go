@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runnel-io/runnel/internal/app"
+	"github.com/runnel-io/runnel/internal/app/apptest"
 	"github.com/runnel-io/runnel/internal/redistest"
 	"github.com/runnel-io/runnel/internal/resp"
 )
@@ -28,15 +28,8 @@ var servers = []struct {
 // StartRunnel runs an in-memory Runnel until the test ends and returns its
 // address.
 func StartRunnel(tb testing.TB) string {
-	tb.Helper()
-	a := app.New(nil, nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go a.Serve(l)
-	tb.Cleanup(func() { _ = a.Shutdown(context.Background()) })
-	return l.Addr().String()
+	_, addr := apptest.Start(tb)
+	return addr
 }
 
 // dialT opens a connection for checks, closed when the test ends.
