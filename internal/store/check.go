@@ -179,6 +179,18 @@ func parseSegmentBase(base string) (uint64, bool) {
 	return v, true
 }
 
+// decodesWhole reports whether parts decode into a complete stream.
+func decodesWhole(parts [][]byte) bool {
+	dec := stream.NewDecoder()
+	for _, p := range parts {
+		if dec.Part(p) != nil {
+			return false
+		}
+	}
+	_, err := dec.Stream()
+	return err == nil
+}
+
 // salvageCheckpoint rewrites a damaged checkpoint with the keys whose
 // records are all intact (a stream only if it decodes), after moving the
 // original into aside.
@@ -205,19 +217,8 @@ func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *
 		}
 		k := cur
 		cur = nil
-		if !k.damaged && k.typ == ckptStream {
-			dec := stream.NewDecoder()
-			for _, p := range k.parts {
-				if dec.Part(p) != nil {
-					k.damaged = true
-					break
-				}
-			}
-			if !k.damaged {
-				if _, err := dec.Stream(); err != nil {
-					k.damaged = true
-				}
-			}
+		if !k.damaged && k.typ == ckptStream && !decodesWhole(k.parts) {
+			k.damaged = true
 		}
 		if k.damaged || lost[k.name] {
 			rep.DroppedKeys = append(rep.DroppedKeys, k.name)
@@ -272,13 +273,16 @@ func salvageCheckpoint(fsys vfs.FS, path string, seq uint64, aside string, rep *
 		}
 		// A damaged record: the key it belongs to is lost; so are
 		// stream parts up to the next key.
-		if cur != nil && cur.typ == ckptStream {
+		if cur != nil && cur.typ == ckptStream && !decodesWhole(cur.parts) {
 			// The damaged record may be one of its parts: a stream
 			// missing a part must not come back looking whole.
 			cur.damaged = true
 			flush()
 		} else {
-			flush() // a string key is one record: it was intact
+			// A string is one record, and a stream whose parts decode
+			// whole is complete (its first part declares everything
+			// that follows): the damaged record began another key.
+			flush()
 			rep.DroppedKeys = append(rep.DroppedKeys, fmt.Sprintf("(the key of the damaged record at offset %d)", off+int(ce.Offset)))
 		}
 		skipParts = true
