@@ -101,7 +101,7 @@ func examine(fsys vfs.FS, dir string, repair bool) (Report, error) {
 			})
 			return nil
 		}
-		info, err := readCheckpoint(fsys, path, verify)
+		info, err := readCheckpoint(fsys, path, verify, nil)
 		rep.Checkpoint = info
 		rep.Checkpoint.Seq = seq
 		if err != nil {

@@ -231,15 +231,10 @@ type CheckpointInfo struct {
 type KeyLoader func(db int, key []byte, expireAt int64, v engine.Value) error
 
 // readCheckpoint reads and checks the checkpoint at path, handing each key
-// to load (nil only checks). Any damage is an error naming the file and the
+// to load (nil only checks) and, every few records, the offset read so far
+// to progress (if not nil). Any damage is an error naming the file and the
 // offset.
-func readCheckpoint(fsys vfs.FS, path string, load KeyLoader) (CheckpointInfo, error) {
-	return readCheckpointProgress(fsys, path, load, nil)
-}
-
-// readCheckpointProgress is readCheckpoint telling progress (when not nil)
-// the offset read so far, every few records.
-func readCheckpointProgress(fsys vfs.FS, path string, load KeyLoader, progress func(off int64)) (CheckpointInfo, error) {
+func readCheckpoint(fsys vfs.FS, path string, load KeyLoader, progress func(off int64)) (CheckpointInfo, error) {
 	info := CheckpointInfo{Path: path}
 	f, err := fsys.Open(path)
 	if err != nil {

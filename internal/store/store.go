@@ -246,7 +246,7 @@ func (s *Store) Recover(load KeyLoader, apply func(seq uint64, op *Op) error) (R
 			}
 			return counting(db, key, expireAt, v)
 		}
-		info, err := readCheckpointProgress(s.fs, ckpt.Path, adopting, s.loadDone.Store)
+		info, err := readCheckpoint(s.fs, ckpt.Path, adopting, s.loadDone.Store)
 		if err != nil {
 			return rs, err
 		}
@@ -433,17 +433,13 @@ func (s *Store) writeCheckpoint(sn *Snapshot) error {
 	return nil
 }
 
-// commitSnapshot makes sn durable under the name final and returns its
-// size: the rest of its records and the footer are written to its
-// temporary file, which is fsynced, closed and renamed, and the directory
-// fsynced. A snapshot in memory is written whole the same way.
+// commitSnapshot makes sn (from Store.Snapshot) durable under the name
+// final and returns its size: the rest of its records and the footer are
+// written to its temporary file, which is fsynced, closed and renamed, and
+// the directory fsynced.
 func (s *Store) commitSnapshot(sn *Snapshot, final string) (int64, error) {
-	if sn.out == nil {
-		if sn.err != nil {
-			return 0, sn.err
-		}
-		data := sn.finish()
-		return int64(len(data)), writeFileAtomic(s.fs, final, data)
+	if sn.out == nil && sn.err == nil {
+		return 0, errors.New("store: WriteCheckpoint needs a snapshot from Store.Snapshot")
 	}
 	sn.finish()
 	sn.flush()

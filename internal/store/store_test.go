@@ -134,7 +134,7 @@ func loadAll(tb testing.TB, fsys vfs.FS, path string) ([]loaded, CheckpointInfo,
 		}
 		out = append(out, l)
 		return nil
-	})
+	}, nil)
 	return out, info, err
 }
 
