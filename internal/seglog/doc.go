@@ -140,5 +140,8 @@
 //     belongs to the layer above.
 //
 // A Log is owned by one goroutine; it has no locks. Group commit means that
-// owner Appends the records of many requests and Syncs once.
+// owner Appends the records of many requests and Syncs once. The one piece
+// that may run elsewhere is PendingSync.Do, the fdatasync of a sync begun
+// with StartSync, while the owner goes on appending and flushing; the
+// owner publishes its result with FinishSync.
 package seglog

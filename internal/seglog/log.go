@@ -53,6 +53,10 @@ type Log struct {
 	spare   []byte // buffer of a sealed segment, reused by the next one
 	readBuf []byte // Iterate and Open read segments into it
 	rd      Reader
+
+	// syncing is the segment a PendingSync started by StartSync is
+	// syncing, until FinishSync; nil when none is in flight.
+	syncing *segment
 }
 
 // Open opens the log in dir, creating the directory if needed, and
@@ -246,8 +250,11 @@ func (l *Log) newSegment() *segment {
 // and the next Sync writes them again from the start of the unsynced
 // region, so a transient failure (ENOSPC) is retried by calling Sync again.
 func (l *Log) Sync() error {
-	if l.closed {
+	switch {
+	case l.closed:
 		return ErrClosed
+	case l.syncing != nil:
+		return ErrSyncInFlight
 	}
 	i := len(l.segs)
 	for i > 0 && l.segs[i-1].pending() {
@@ -300,19 +307,101 @@ func (l *Log) Flush() (synced bool, err error) {
 	}
 	for _, s := range l.segs {
 		if !s.onDisk {
-			return true, l.Sync()
+			return true, l.Sync() // ErrSyncInFlight while one is
 		}
 	}
+	return false, l.writePending()
+}
+
+// writePending writes what Flush writes; every segment is on disk.
+func (l *Log) writePending() error {
 	for _, s := range l.segs {
 		if s.written == len(s.buf) {
 			continue
 		}
 		if _, err := s.f.WriteAt(s.buf[s.written:], s.size+int64(s.written)); err != nil {
-			return false, err
+			return err
 		}
 		s.written = len(s.buf)
 	}
-	return false, nil
+	return nil
+}
+
+// PendingSync is an fdatasync of the tail segment started by StartSync.
+// Do runs it; it touches only the file, so it may run on any goroutine
+// while the Log's owner goes on appending and flushing (the way Redis's
+// everysec fsync runs in a background thread while the main thread keeps
+// writing to the same file). FinishSync then publishes its result.
+type PendingSync struct {
+	f    vfs.File
+	seg  *segment
+	upto int    // bytes of seg.buf the sync covers
+	seq  uint64 // last sequence it covers
+}
+
+// Seq is the last sequence the sync covers.
+func (p *PendingSync) Seq() uint64 { return p.seq }
+
+// Do fdatasyncs the file. Safe to call from any goroutine, once.
+func (p *PendingSync) Do() error { return p.f.Sync() }
+
+// StartSync writes every appended record to its file, as Flush does, and
+// returns a PendingSync that makes them durable, so that the fdatasync can
+// run without excluding the Log's owner. Until FinishSync, the owner may
+// Append and Flush (a Flush that needs a new segment file, and Sync,
+// TruncateFront and Close, return ErrSyncInFlight). It returns nil when
+// there is nothing to sync or when only Sync can do it (a segment file to
+// create, a sealed segment with pending bytes), and an error if a write
+// failed (the records stay pending, as for Sync).
+func (l *Log) StartSync() (*PendingSync, error) {
+	switch {
+	case l.closed:
+		return nil, ErrClosed
+	case l.syncing != nil:
+		return nil, ErrSyncInFlight
+	}
+	n := len(l.segs)
+	if n == 0 {
+		return nil, nil
+	}
+	for i, s := range l.segs {
+		if !s.onDisk || i < n-1 && len(s.buf) > 0 {
+			return nil, nil
+		}
+	}
+	tail := l.segs[n-1]
+	if len(tail.buf) == 0 {
+		return nil, nil
+	}
+	if err := l.writePending(); err != nil {
+		return nil, err
+	}
+	l.syncing = tail
+	return &PendingSync{f: tail.f, seg: tail, upto: len(tail.buf), seq: l.nextSeq - 1}, nil
+}
+
+// FinishSync publishes the result of p.Do (err): on success the records p
+// covers are durable and their bytes leave the buffer; on failure they stay
+// pending and the next Sync or StartSync writes the whole unsynced region
+// again (a failed fdatasync may have dropped the dirty pages). The Log's
+// owner calls it once per StartSync, after Do returned.
+func (l *Log) FinishSync(p *PendingSync, err error) error {
+	if l.syncing != p.seg {
+		return fmt.Errorf("seglog: FinishSync of a sync that is not in flight")
+	}
+	l.syncing = nil
+	s := p.seg
+	if err != nil {
+		s.written = 0
+		return err
+	}
+	// Bytes flushed while the sync ran stay pending, moved to the front.
+	rest := copy(s.buf, s.buf[p.upto:])
+	s.buf = s.buf[:rest]
+	s.written -= p.upto
+	s.size += int64(p.upto)
+	l.durableSeq = max(l.durableSeq, p.seq)
+	return nil
 }
 
 // seal closes a synced segment that will take no more writes and hands its
@@ -457,6 +546,9 @@ func (l *Log) replay(s *segment, data []byte, from uint64, fn func(uint64, byte,
 // directory sync) before the next one starts: see the package
 // documentation for why that makes TruncateFront crash-safe.
 func (l *Log) TruncateFront(seq uint64) error {
+	if l.syncing != nil {
+		return ErrSyncInFlight
+	}
 	if n := len(l.segs); n > 0 && l.segs[n-1].count > 0 && l.segs[n-1].end() <= seq {
 		// Every record of the tail is covered too: start a new, empty
 		// tail so that the old one can go (a restart then reads nothing
@@ -488,8 +580,11 @@ func (l *Log) TruncateFront(seq uint64) error {
 // when the sync fails, and returns the first error. A closed Log refuses
 // every call.
 func (l *Log) Close() error {
-	if l.closed {
+	switch {
+	case l.closed:
 		return ErrClosed
+	case l.syncing != nil:
+		return ErrSyncInFlight
 	}
 	err := l.Sync()
 	for _, s := range l.segs {

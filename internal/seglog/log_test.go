@@ -267,25 +267,61 @@ func crashScenario(tb testing.TB, seed uint64, torn bool) ([]crashPoint, []rec) 
 		tb.Fatal(err)
 	}
 	var model []rec
+	// A sync started by StartSync stays in flight across appends and
+	// flushes until finish runs it, as the WAL's background sync does.
+	var inflight *PendingSync
+	finish := func() {
+		if inflight == nil {
+			return
+		}
+		if err := l.FinishSync(inflight, inflight.Do()); err != nil {
+			tb.Fatal(err)
+		}
+		inflight = nil
+		cur.acked = l.DurableSeq()
+	}
 	for len(model) < 150 {
-		switch k := rng.IntN(10); {
+		switch k := rng.IntN(13); {
 		case k < 6:
 			r := randRec(rng, 80)
 			model = append(model, r)
 			mustAppend(tb, l, r, uint64(len(model)))
 			cur.appended = uint64(len(model))
-		case k < 9:
+		case k < 8:
+			finish()
 			mustSync(tb, l)
 			cur.acked = l.DurableSeq()
-		default:
+		case k == 8:
+			finish()
 			s := uint64(rng.IntN(len(model) + 2))
 			cur.trimmed = max(cur.trimmed, s)
 			if err := l.TruncateFront(s); err != nil {
 				tb.Fatal(err)
 			}
 			cur.acked = l.DurableSeq()
+		case k == 9:
+			if inflight == nil {
+				ps, err := l.StartSync()
+				if err != nil {
+					tb.Fatal(err)
+				}
+				inflight = ps
+			}
+		case k == 10:
+			finish()
+		default:
+			_, err := l.Flush()
+			if errors.Is(err, ErrSyncInFlight) { // a new segment needs Sync
+				finish()
+				_, err = l.Flush()
+			}
+			if err != nil {
+				tb.Fatal(err)
+			}
+			cur.acked = l.DurableSeq()
 		}
 	}
+	finish()
 	if err := l.Close(); err != nil {
 		tb.Fatal(err)
 	}
@@ -433,6 +469,89 @@ func TestTruncateFront(t *testing.T) {
 	if l.FirstSeq() != tail || l.LastSeq() != 301 {
 		t.Fatalf("after full trim: first %d last %d, want %d 301", l.FirstSeq(), l.LastSeq(), tail)
 	}
+}
+
+// TestStartSync: a sync started by StartSync covers what was appended
+// before it, not what is flushed after its fdatasync; the
+// calls that would touch the files meanwhile refuse; a failed one leaves
+// the records pending for the next sync.
+func TestStartSync(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	l := openLog(t, mem, 1<<20)
+	if ps, err := l.StartSync(); ps != nil || err != nil {
+		t.Fatalf("StartSync of an empty log: %v, %v", ps, err)
+	}
+	var model []rec
+	add := func(n int) {
+		for range n {
+			r := rec{typ: 1, payload: fmt.Appendf(nil, "r%d", len(model)+1)}
+			model = append(model, r)
+			mustAppend(t, l, r, uint64(len(model)))
+		}
+	}
+	add(1)
+	if ps, err := l.StartSync(); ps != nil || err != nil {
+		t.Fatalf("StartSync with a segment file to create: %v, %v (want nil, nil: only Sync creates files)", ps, err)
+	}
+	mustSync(t, l)
+	add(3)
+	ps, err := l.StartSync()
+	if err != nil || ps == nil || ps.Seq() != 4 {
+		t.Fatalf("StartSync: %v, %v", ps, err)
+	}
+	add(2)
+	syncErr := ps.Do()
+	if _, err := l.Flush(); err != nil {
+		t.Fatalf("Flush while a sync is in flight: %v", err)
+	}
+	if _, err := l.StartSync(); !errors.Is(err, ErrSyncInFlight) {
+		t.Fatalf("second StartSync: %v", err)
+	}
+	if err := l.Sync(); !errors.Is(err, ErrSyncInFlight) {
+		t.Fatalf("Sync: %v", err)
+	}
+	if err := l.TruncateFront(2); !errors.Is(err, ErrSyncInFlight) {
+		t.Fatalf("TruncateFront: %v", err)
+	}
+	if err := l.Close(); !errors.Is(err, ErrSyncInFlight) {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := l.FinishSync(ps, syncErr); err != nil {
+		t.Fatal(err)
+	}
+	if d := l.DurableSeq(); d != 4 {
+		t.Fatalf("durable %d after the sync, want 4", d)
+	}
+	crashed := openLog(t, mem.CrashClone(), 1<<20)
+	checkRecords(t, "after the started sync", readFrom(t, crashed, 0), model, 1)
+	if crashed.LastSeq() != 4 {
+		t.Fatalf("a crash kept %d records, want the 4 synced (the 2 only flushed are not)", crashed.LastSeq())
+	}
+	crashed.Close()
+
+	// A failed sync: nothing becomes durable; the next one rewrites it all.
+	ps, err = l.StartSync()
+	if err != nil || ps == nil {
+		t.Fatalf("StartSync: %v, %v", ps, err)
+	}
+	add(1)
+	if err := l.FinishSync(ps, syscall.EIO); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("FinishSync of a failed sync: %v", err)
+	}
+	if d := l.DurableSeq(); d != 4 {
+		t.Fatalf("durable %d after a failed sync, want 4", d)
+	}
+	mustSync(t, l)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	crashed = openLog(t, mem.CrashClone(), 1<<20)
+	got := readFrom(t, crashed, 0)
+	if len(got) != len(model) {
+		t.Fatalf("recovered %d records, want %d", len(got), len(model))
+	}
+	checkRecords(t, "after the retried sync", got, model, 1)
+	crashed.Close()
 }
 
 // TestSyncErrorRecovers fails each filesystem operation a Sync performs,

@@ -38,6 +38,9 @@ var (
 	ErrFormatVersion = errors.New("seglog: unsupported segment format version")
 	// ErrClosed: the Log has been closed.
 	ErrClosed = errors.New("seglog: log is closed")
+	// ErrSyncInFlight: the call would touch the files while a PendingSync
+	// is in flight (see StartSync).
+	ErrSyncInFlight = errors.New("seglog: a sync started by StartSync is in flight")
 )
 
 func init() {

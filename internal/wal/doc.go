@@ -52,6 +52,17 @@
 // for the kernel's writeback under "no"). A write round past MaxUnsynced
 // syncs as well, so the bound holds between ticks.
 //
+// Under everysec and no nobody waits for those syncs, so they run in the
+// background (seglog.Log.StartSync): the committer writes the records,
+// lets the round's waiters go as a write round does, and a goroutine runs
+// the fdatasync while the committer keeps serving write rounds; the
+// committer publishes the result (durable sequence, statistics, error)
+// when it ends. That is Redis's everysec fsync in a background thread: a
+// second's worth of data being synced (milliseconds) would otherwise
+// stall every writer. A round that must sync in the foreground (always,
+// Sync, TruncateFront, Close, a new segment file) first waits for the
+// background one; one is in flight at a time.
+//
 // # How an always writer's reply waits
 //
 // A command handler appends its record and goes on; the reply is not held

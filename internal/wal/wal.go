@@ -99,6 +99,7 @@ type WAL struct {
 
 	logMu sync.Mutex  // held by whoever uses log
 	log   *seglog.Log // guarded by logMu
+	bg    *bgSync     // background sync in flight; guarded by logMu
 
 	mu            sync.Mutex    // guards the fields below; never held across I/O
 	staged        batch         // appended, not yet in log
@@ -254,7 +255,7 @@ func (w *WAL) syncOpenLocked() error {
 	if closed {
 		return ErrClosed
 	}
-	return w.commitLocked(true)
+	return w.commitLocked(syncRound)
 }
 
 // SetPolicy switches the appendfsync policy (CONFIG SET appendfsync). It
@@ -316,6 +317,7 @@ func (w *WAL) Iterate(from uint64, fn func(seq uint64, typ byte, payload []byte)
 	}
 	b := w.takeLocked()
 	w.mu.Unlock()
+	w.finishBackgroundLocked(true)
 	w.appendToLog(b)
 	w.putBack(b)
 	return w.log.Iterate(from, fn)
@@ -356,7 +358,7 @@ func (w *WAL) Close() error {
 	<-w.done
 	w.logMu.Lock()
 	defer w.logMu.Unlock()
-	err := w.commitLocked(true)
+	err := w.commitLocked(syncRound)
 	if cerr := w.log.Close(); err == nil {
 		err = cerr
 	}
@@ -378,6 +380,7 @@ func (w *WAL) run() {
 	defer close(w.done)
 	t := time.NewTicker(w.opts.CheckInterval)
 	defer t.Stop()
+	var bgDone chan struct{} // the background sync's, while one runs
 	for {
 		select {
 		case <-w.stop:
@@ -390,14 +393,29 @@ func (w *WAL) run() {
 				continue // the kick's waiters were covered by an earlier round
 			}
 			w.logMu.Lock()
-			_ = w.commitLocked(false) // the waiters and LastSyncError get the result
+			_ = w.commitLocked(writeRound) // the waiters and LastSyncError get the result
+			bgDone = w.backgroundDone()
+			w.logMu.Unlock()
+		case <-bgDone:
+			w.logMu.Lock()
+			w.finishBackgroundLocked(false)
+			bgDone = w.backgroundDone()
 			w.logMu.Unlock()
 		case <-t.C:
 			if !w.due() {
 				continue
 			}
+			// Under everysec (and no) nobody waits for this sync:
+			// it runs in the background, as Redis's everysec fsync
+			// runs in a background thread, so that writes do not
+			// stall behind it.
+			k := backgroundSync
+			if w.Policy() == Always {
+				k = syncRound
+			}
 			w.logMu.Lock()
-			_ = w.commitLocked(true)
+			_ = w.commitLocked(k)
+			bgDone = w.backgroundDone()
 			w.logMu.Unlock()
 		}
 	}
@@ -421,18 +439,64 @@ func (w *WAL) due() bool {
 	return w.clock().Sub(w.lastSyncAt) >= w.opts.SyncInterval
 }
 
-// commitLocked is one round of group commit: take everything appended so
-// far, move it into the Log, Sync once, then publish the result and wake
-// the round's waiters. logMu must be held.
-func (w *WAL) commitLocked(forceSync bool) error {
-	w.mu.Lock()
+// roundKind is what a commit round does with the records it takes.
+type roundKind int
+
+const (
+	// writeRound writes the records to the file without fsync, enough for
+	// waiters under everysec and no; it syncs when the policy is always,
+	// a waiter wants a sync, or the unsynced bytes pass MaxUnsynced (then
+	// in the background unless the policy is always).
+	writeRound roundKind = iota
+	// syncRound writes and fdatasyncs before its waiters go (Sync, Close,
+	// the always tick).
+	syncRound
+	// backgroundSync writes, lets the waiters go as a write round does,
+	// and fdatasyncs on another goroutine while later rounds keep writing
+	// (the everysec tick).
+	backgroundSync
+)
+
+// bgSync is a background fdatasync in flight (logMu guards WAL.bg).
+type bgSync struct {
+	ps    *seglog.PendingSync
+	done  chan struct{} // closed once ps.Do returned; err is then set
+	err   error
+	bytes int64 // value of appended the sync corresponds to
+	start time.Time
+}
+
+// roundPlanLocked decides whether a round of kind k syncs in the
+// foreground or in the background. mu must be held.
+func (w *WAL) roundPlanLocked(k roundKind) (sync, background bool) {
 	// A write round syncs too once the unsynced bytes pass MaxUnsynced,
 	// so that a fast writer under everysec or no cannot grow the Log's
 	// unsynced buffer for a whole tick.
-	sync := forceSync || w.wantSync || Policy(w.policy.Load()) == Always ||
-		w.appended-w.durableBytes >= w.opts.MaxUnsynced
+	sync = k == syncRound || w.wantSync || Policy(w.policy.Load()) == Always
+	background = !sync && (k == backgroundSync || w.appended-w.durableBytes >= w.opts.MaxUnsynced)
+	return sync, background
+}
+
+// commitLocked is one round of group commit: take everything appended so
+// far, move it into the Log, write it and, as the round's kind and the
+// policy ask, Sync once, then publish the result and wake the round's
+// waiters. A foreground sync first waits for a background one in flight.
+// logMu must be held.
+func (w *WAL) commitLocked(k roundKind) error {
+	w.finishBackgroundLocked(false)
+	w.mu.Lock()
+	sync, _ := w.roundPlanLocked(k)
+	w.mu.Unlock()
+	if sync {
+		w.finishBackgroundLocked(true)
+	}
+	w.mu.Lock()
+	sync, background := w.roundPlanLocked(k)
+	if background && w.bg != nil {
+		background = false // the next round starts another once it ends
+	}
 	w.want = false
-	if w.lastSeq == w.durable || !sync && w.lastSeq == w.written {
+	if w.lastSeq == w.durable || !sync && !background && w.lastSeq == w.written {
 		w.mu.Unlock()
 		return nil
 	}
@@ -446,14 +510,35 @@ func (w *WAL) commitLocked(forceSync bool) error {
 
 	w.appendToLog(b)
 	start := w.clock()
-	var err error
-	if sync {
+	var (
+		err error
+		ps  *seglog.PendingSync
+	)
+	switch {
+	case sync:
 		err = w.log.Sync()
-	} else {
+	case background:
+		ps, err = w.log.StartSync()
+		if err == nil && ps == nil {
+			sync, err = true, w.log.Sync() // a new segment file: only Sync makes it
+		}
+	default:
 		sync, err = w.log.Flush() // a new segment file is synced
+		if errors.Is(err, seglog.ErrSyncInFlight) {
+			w.finishBackgroundLocked(true)
+			sync, err = w.log.Flush()
+		}
 	}
 	end := w.clock()
 	took := end.Sub(start)
+	if ps != nil {
+		bg := &bgSync{ps: ps, done: make(chan struct{}), bytes: bytes, start: start}
+		w.bg = bg
+		go func() {
+			bg.err = ps.Do()
+			close(bg.done)
+		}()
+	}
 
 	w.mu.Lock()
 	w.putBackLocked(b)
@@ -476,7 +561,60 @@ func (w *WAL) commitLocked(forceSync bool) error {
 	failed := w.failed
 	w.mu.Unlock()
 	close(r.done)
+	w.logSyncResult(sync, err, prevErr, seq, failed, took)
+	return err
+}
 
+// finishBackgroundLocked publishes the result of the background sync in
+// flight, if any: at once if it has ended, or once it ends when wait is
+// set. logMu must be held.
+func (w *WAL) finishBackgroundLocked(wait bool) {
+	bg := w.bg
+	if bg == nil {
+		return
+	}
+	if wait {
+		<-bg.done
+	} else {
+		select {
+		case <-bg.done:
+		default:
+			return
+		}
+	}
+	w.bg = nil
+	err := w.log.FinishSync(bg.ps, bg.err)
+	end := w.clock()
+	took := end.Sub(bg.start)
+	seq := bg.ps.Seq()
+	w.mu.Lock()
+	prevErr := w.lastErr
+	if err != nil {
+		w.lastErr = err
+		w.failed++
+	} else {
+		w.lastErr = nil
+		w.durable, w.durableBytes = max(w.durable, seq), max(w.durableBytes, bg.bytes)
+		w.syncs++
+		w.lastSyncAt, w.lastSyncTook = end, took
+	}
+	failed := w.failed
+	w.mu.Unlock()
+	w.logSyncResult(true, err, prevErr, seq, failed, took)
+}
+
+// backgroundDone returns the channel closed when the background sync in
+// flight ends, or nil. logMu must be held.
+func (w *WAL) backgroundDone() chan struct{} {
+	if w.bg == nil {
+		return nil
+	}
+	return w.bg.done
+}
+
+// logSyncResult logs a round's failure, the recovery after one, and a
+// slow fdatasync.
+func (w *WAL) logSyncResult(sync bool, err, prevErr error, seq, failed uint64, took time.Duration) {
 	switch {
 	case err != nil && prevErr == nil:
 		w.lg.Warn("wal: write or sync failed; records stay pending and are retried", "err", err, "pending_through", seq)
@@ -486,7 +624,6 @@ func (w *WAL) commitLocked(forceSync bool) error {
 	if sync && took > SlowSyncThreshold {
 		w.lg.Warn("wal: slow fdatasync", "took", took, "expected_duration", SlowSyncThreshold, "records_through", seq)
 	}
-	return err
 }
 
 // takeLocked swaps the staging buffers and returns the records appended

@@ -351,9 +351,9 @@ func TestNoExplicitSyncAndMemoryBound(t *testing.T) {
 }
 
 // TestWriteRoundSyncsOverMemoryBound: under everysec, a write round that
-// finds the unsynced bytes past MaxUnsynced syncs them, without waiting
-// for the committer's tick (an hour here), so a fast writer's unsynced
-// buffer stays bounded.
+// finds the unsynced bytes past MaxUnsynced starts a sync of them (in the
+// background), without waiting for the committer's tick (an hour here),
+// so a fast writer's unsynced buffer stays bounded.
 func TestWriteRoundSyncsOverMemoryBound(t *testing.T) {
 	mem := vfs.NewCrashableMem()
 	w := openWAL(t, mem, Options{Policy: EverySec, CheckInterval: time.Hour, MaxUnsynced: 1 << 10})
@@ -377,9 +377,108 @@ func TestWriteRoundSyncsOverMemoryBound(t *testing.T) {
 	if err := w.WaitDurable(seq); err != nil {
 		t.Fatal(err)
 	}
-	if st := w.Stats(); st.DurableSeq != seq {
-		t.Fatalf("the write round past MaxUnsynced left durable at %d, want %d", st.DurableSeq, seq)
+	eventually(t, "the sync started by the write round past MaxUnsynced", func() bool { return w.Stats().DurableSeq == seq })
+	requireHas(t, recovered(t, mem.CrashClone()), map[uint64]string{seq: string(bytes.Repeat([]byte{'z'}, 2<<10))})
+}
+
+// TestBackgroundSyncDoesNotStallWrites: under everysec the tick's fdatasync
+// runs in the background. While it hangs, writers' rounds (write(2) only)
+// go on; the records it covered become durable once it returns, and a
+// Sync that must be durable waits for it first.
+func TestBackgroundSyncDoesNotStallWrites(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	var hang atomic.Bool
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	fsys := vfs.NewErrorFS(mem, vfs.InjectorFunc(func(op vfs.Op) error {
+		if op.Kind == vfs.OpSync && hang.Load() {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		return nil
+	}))
+	clock := &fakeClock{}
+	w := openWAL(t, fsys, Options{Policy: EverySec, CheckInterval: time.Millisecond, Clock: clock.Now})
+	first := appendN(t, w, "first", 1) // starts the segment: synced at once
+	for seq := range first {
+		if err := w.WaitDurable(seq); err != nil {
+			t.Fatal(err)
+		}
 	}
+	before := appendN(t, w, "before", 3)
+	hang.Store(true)
+	clock.Advance(2 * time.Second) // the tick's sync is due
+	<-entered
+
+	during := appendN(t, w, "during", 3)
+	for seq := range during {
+		if err := w.WaitDurable(seq); err != nil { // a write round: not stalled
+			t.Fatal(err)
+		}
+	}
+	if st := w.Stats(); st.DurableSeq >= 4 || st.WrittenSeq != 7 {
+		t.Fatalf("while the sync hangs: durable %d written %d, want durable < 4, written 7", st.DurableSeq, st.WrittenSeq)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- w.Sync() }()
+	select {
+	case err := <-synced:
+		t.Fatalf("Sync returned (%v) while the background sync hangs", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	hang.Store(false)
+	close(release)
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.DurableSeq != 7 || st.Syncs < 3 {
+		t.Fatalf("after the sync: durable %d syncs %d, want 7 and >= 3", st.DurableSeq, st.Syncs)
+	}
+	got := recovered(t, mem.CrashClone())
+	requireHas(t, got, before)
+	requireHas(t, got, during)
+}
+
+// TestBackgroundSyncFailure: a failed background sync is reported (the
+// records stay pending, LastSyncError set) and the next sync rewrites and
+// covers them.
+func TestBackgroundSyncFailure(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	fail := vfs.NewToggle(errors.New("injected EIO"))
+	clock := &fakeClock{}
+	w := openWAL(t, vfs.NewErrorFS(mem, vfs.InjectorFunc(func(op vfs.Op) error {
+		if op.Kind == vfs.OpSync {
+			return fail.MaybeError(op)
+		}
+		return nil
+	})), Options{Policy: EverySec, CheckInterval: time.Millisecond, Clock: clock.Now})
+	want := appendN(t, w, "r", 5)
+	for seq := range want {
+		if err := w.WaitDurable(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail.On()
+	more := appendN(t, w, "more", 2)
+	for seq := range more {
+		if err := w.WaitDurable(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(2 * time.Second)
+	eventually(t, "the failed background sync", func() bool { return w.LastSyncError() != nil })
+	if st := w.Stats(); st.DurableSeq >= 7 {
+		t.Fatalf("durable %d after a failed sync", st.DurableSeq)
+	}
+	fail.Off()
+	clock.Advance(2 * time.Second)
+	eventually(t, "the retried sync", func() bool { return w.Stats().DurableSeq == 7 && w.LastSyncError() == nil })
+	got := recovered(t, mem.CrashClone())
+	requireHas(t, got, want)
+	requireHas(t, got, more)
 }
 
 func TestSetPolicy(t *testing.T) {
