@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,30 +58,37 @@ func TestMedian(t *testing.T) {
 }
 
 func TestCompareMetric(t *testing.T) {
-	ops := metric{higherBetter: true}
-	lat := metric{name: "p99"}
+	ops := func(v float64) metric { return metric{higherBetter: true, target: ratioTarget(v)} }
+	lat := func(v float64) metric { return metric{name: "p99", target: ratioTarget(v)} }
+	cpu := metric{target: runnelTarget(1)}
 	nan := math.NaN()
 	tests := []struct {
 		name          string
 		m             metric
-		target        float64
 		redis, runnel []float64
 		want          comparison
 	}{
-		{"throughput met", ops, 1.2, []float64{100, 90, 110}, []float64{130, 120, 125}, comparison{100, 125, 1.25, true}},
-		{"throughput met exactly", ops, 1.5, []float64{100}, []float64{150}, comparison{100, 150, 1.5, true}},
-		{"throughput missed", ops, 1.0, []float64{100, 200}, []float64{140}, comparison{150, 140, 140.0 / 150, false}},
-		{"latency met", lat, 1.0, []float64{400, 500, 450}, []float64{300, 420, 900}, comparison{450, 420, 420.0 / 450, true}},
-		{"latency equal is met", lat, 1.0, []float64{500}, []float64{500}, comparison{500, 500, 1, true}},
-		{"latency missed", lat, 1.0, []float64{400}, []float64{401}, comparison{400, 401, 401.0 / 400, false}},
-		{"no redis runs", ops, 1.0, nil, []float64{1}, comparison{nan, 1, nan, false}},
-		{"redis zero", ops, 1.0, []float64{0}, []float64{1}, comparison{0, 1, nan, false}},
+		{"throughput met", ops(1.2), []float64{100, 90, 110}, []float64{130, 120, 125}, comparison{100, 125, 1.25, true, true}},
+		{"throughput met exactly", ops(1.5), []float64{100}, []float64{150}, comparison{100, 150, 1.5, true, true}},
+		{"throughput missed", ops(1.0), []float64{100, 200}, []float64{140}, comparison{150, 140, 140.0 / 150, true, false}},
+		{"latency met", lat(1.0), []float64{400, 500, 450}, []float64{300, 420, 900}, comparison{450, 420, 420.0 / 450, true, true}},
+		{"latency equal is met", lat(1.0), []float64{500}, []float64{500}, comparison{500, 500, 1, true, true}},
+		{"latency missed", lat(1.0), []float64{400}, []float64{401}, comparison{400, 401, 401.0 / 400, true, false}},
+		{"memory at half", lat(0.5), []float64{100}, []float64{50}, comparison{100, 50, 0.5, true, true}},
+		{"no redis runs", ops(1.0), nil, []float64{1}, comparison{nan, 1, nan, true, false}},
+		{"redis zero", ops(1.0), []float64{0}, []float64{1}, comparison{0, 1, nan, true, false}},
+		{"no target", metric{higherBetter: true}, []float64{100}, []float64{50}, comparison{100, 50, 0.5, false, false}},
+		// An absolute target judges Runnel alone, whatever Redis did.
+		{"runnel below", cpu, []float64{0.1}, []float64{0.9}, comparison{0.1, 0.9, 9, true, true}},
+		{"runnel at the bound", cpu, []float64{5}, []float64{1}, comparison{5, 1, 0.2, true, false}},
+		{"runnel below, redis zero", cpu, []float64{0}, []float64{0.5}, comparison{0, 0.5, nan, true, true}},
+		{"runnel missing", cpu, []float64{0.5}, nil, comparison{0.5, nan, nan, true, false}},
 	}
 	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) || math.Abs(a-b) < 1e-12 }
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := compareMetric(tc.m, tc.target, tc.redis, tc.runnel)
-			if !same(got.redis, tc.want.redis) || !same(got.runnel, tc.want.runnel) || !same(got.ratio, tc.want.ratio) || got.met != tc.want.met {
+			got := compareMetric(tc.m, tc.redis, tc.runnel)
+			if !same(got.redis, tc.want.redis) || !same(got.runnel, tc.want.runnel) || !same(got.ratio, tc.want.ratio) || got.judged != tc.want.judged || got.met != tc.want.met {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
@@ -106,6 +114,20 @@ func TestSummarize(t *testing.T) {
 		}
 		return rs
 	}
+	mem := func(v ...float64) []*loadgen.Result { // bytes per entry, per pending entry pairs
+		var rs []*loadgen.Result
+		for i := 0; i < len(v); i += 2 {
+			rs = append(rs, &loadgen.Result{Memory: &loadgen.MemoryResult{BytesPerEntry: v[i], BytesPerPending: v[i+1]}})
+		}
+		return rs
+	}
+	cpu := func(v ...float64) []*loadgen.Result {
+		var rs []*loadgen.Result
+		for _, x := range v {
+			rs = append(rs, &loadgen.Result{Idle: &loadgen.IdleResult{CPUPercent: x}})
+		}
+		return rs
+	}
 	tests := []struct {
 		w             string
 		redis, runnel []*loadgen.Result
@@ -121,11 +143,42 @@ func TestSummarize(t *testing.T) {
 			row{"latency-5k", "p99 0.4 ms, p99.9 1 ms", "p99 0.4 ms, p99.9 0.999 ms", "p99 1.00×, p99.9 1.00×", "p99 and p99.9 ≤ 1.0×", "yes"}},
 		{"consume-2x4", nil, tput(1),
 			row{"consume-2x4", "n/a", "1 ops/s", "n/a", "≥ 1.2×", "no"}},
+		{"fanout-8x2", tput(500000), tput(250000),
+			row{"fanout-8x2", "500000 ops/s", "250000 ops/s", "0.50×", "—", "—"}},
+		{"streams-10k", tput(100, 300), tput(400, 600),
+			row{"streams-10k", "200 ops/s", "500 ops/s", "2.50×", "—", "—"}},
+		{"memory-1m", mem(120, 90, 122, 88, 121, 87), mem(100, 45, 104, 44, 103.5, 60),
+			row{"memory-1m", "per entry 121 B, per pending 88 B", "per entry 104 B, per pending 45 B", "per entry 0.86×, per pending 0.51×", "per entry ≤ 1.0×, per pending ≤ 0.5×", "no"}},
+		{"memory-1m", mem(120, 90), mem(120, 45),
+			row{"memory-1m", "per entry 120 B, per pending 90 B", "per entry 120 B, per pending 45 B", "per entry 1.00×, per pending 0.50×", "per entry ≤ 1.0×, per pending ≤ 0.5×", "yes"}},
+		{"idle-10k", cpu(0.8, 0.9, 0.7), cpu(0.3, 0.35, 0.31),
+			row{"idle-10k", "0.8% of a core", "0.31% of a core", "0.39×", "Runnel < 1% of a core", "yes"}},
+		{"idle-10k", cpu(0.1), cpu(1.5),
+			row{"idle-10k", "0.1% of a core", "1.5% of a core", "15.00×", "Runnel < 1% of a core", "no"}},
 	}
 	for _, tc := range tests {
 		if got := summarize(byName[tc.w], tc.redis, tc.runnel); got != tc.want {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.w, got, tc.want)
 		}
+	}
+}
+
+func TestMethod(t *testing.T) {
+	ws, err := selectWorkloads("latency-5k,memory-1m,idle-10k,streams-10k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := method(ws, 3, sizing{duration: 80 * time.Millisecond, scale: 0.01})
+	want := "each workload on redis-server, Runnel, redis-server, Runnel... 3 time(s) each (fresh servers per workload " +
+		"(per run for memory-1m), both with maxclients 20000, a fresh key per run, deleted after it); medians; at scale 0.01: " +
+		"latency-5k runs of 80ms; streams-10k 100 streams, runs of 80ms; memory-1m 10000 entries, RSS stable over 100ms; " +
+		"idle-10k 100 clients, CPU over 200ms"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	got = method(ws[2:3], 1, sizing{duration: 8 * time.Second, scale: 1})
+	if want := "at scale 1: memory-1m 1000000 entries, RSS stable over 1s"; !strings.HasSuffix(got, want) {
+		t.Errorf("got %s, want it to end with %s", got, want)
 	}
 }
 
@@ -135,7 +188,8 @@ func TestSelectWorkloads(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"", "xadd-c50-p1 xadd-c50-p16 xadd-c50-always consume-2x4 latency-5k", ""},
+		{"", "xadd-c50-p1 xadd-c50-p16 xadd-c50-always consume-2x4 latency-5k fanout-8x2 streams-10k memory-1m idle-10k", ""},
+		{"idle-10k,fanout-8x2", "fanout-8x2 idle-10k", ""},
 		{"latency-5k,xadd-c50-p1", "xadd-c50-p1 latency-5k", ""},
 		{" consume-2x4 , consume-2x4,", "consume-2x4", ""},
 		{"xadd", "", `unknown workload "xadd"`},
@@ -210,7 +264,10 @@ func emptyDir(t *testing.T, dir string) {
 }
 
 var (
-	rowRE      = regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (.*) \| (.*) \| (.*) \| (.*) \| (yes|no) \|$`)
+	rowRE      = regexp.MustCompile(`(?m)^\| ([a-z0-9-]+) \| (.*) \| (.*) \| (.*) \| (.*) \| (yes|no|—) \|$`)
+	memCellRE  = regexp.MustCompile(`^per entry (-?[\d.]+) B, per pending (-?[\d.]+) B$`)
+	memRatioRE = regexp.MustCompile(`^per entry (-?\d+\.\d\d|n/a)×?, per pending (-?\d+\.\d\d|n/a)×?$`)
+	cpuCellRE  = regexp.MustCompile(`^([\d.]+)% of a core$`)
 	opsCellRE  = regexp.MustCompile(`^(\d+) ops/s$`)
 	latCellRE  = regexp.MustCompile(`^p99 ([\d.]+) ms, p99\.9 ([\d.]+) ms$`)
 	ratioRE    = regexp.MustCompile(`^\d+\.\d\d×$`)
@@ -222,7 +279,7 @@ func TestCompareEndToEnd(t *testing.T) {
 	needRedisServer(t)
 	tmp := t.TempDir()
 	outFile := filepath.Join(t.TempDir(), "BENCHMARKS.md")
-	args := []string{"compare", "--runs", "2", "--scale", "0.01", "--only", "latency-5k,xadd-c50-p1", "--tmpdir", tmp, "--out", outFile}
+	args := []string{"compare", "--runs", "2", "--scale", "0.01", "--only", "latency-5k,xadd-c50-p1,idle-10k,memory-1m,streams-10k,fanout-8x2", "--tmpdir", tmp, "--out", outFile}
 	// compare builds ./cmd/runnel itself here: allow for a cold build cache.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -235,20 +292,63 @@ func TestCompareEndToEnd(t *testing.T) {
 	t.Logf("stdout:\n%s", out)
 
 	rows := rowRE.FindAllStringSubmatch(out, -1)
-	if len(rows) != 2 || rows[0][1] != "xadd-c50-p1" || rows[1][1] != "latency-5k" {
-		t.Fatalf("want one row each for xadd-c50-p1 and latency-5k, in that order; got %q", rows)
+	names := []string{"xadd-c50-p1", "latency-5k", "fanout-8x2", "streams-10k", "memory-1m", "idle-10k"}
+	var got []string
+	for _, m := range rows {
+		got = append(got, m[1])
 	}
-	for _, m := range rows[:1] {
+	if !slices.Equal(got, names) {
+		t.Fatalf("want one row each for %q, in that order; got %q", names, rows)
+	}
+	// Throughput rows: xadd-c50-p1 has a target, fan-out and streams not.
+	for i, m := range rows[:4] {
+		if i == 1 {
+			continue
+		}
 		for _, cell := range m[2:4] {
 			if c := opsCellRE.FindStringSubmatch(cell); c == nil || c[1] == "0" {
 				t.Errorf("%s: median %q, want a positive ops/s", m[1], cell)
 			}
 		}
-		if !ratioRE.MatchString(m[4]) || m[5] != "≥ 1.0×" {
+		target, met := "≥ 1.0×", m[6]
+		if i > 0 {
+			target = "—"
+			if met != "—" {
+				t.Errorf("%s: met %q, want — (not judged)", m[1], met)
+			}
+		}
+		if !ratioRE.MatchString(m[4]) || m[5] != target {
+			t.Errorf("%s: ratio %q, target %q; want target %q", m[1], m[4], m[5], target)
+		}
+	}
+	if m := rows[4]; true {
+		for _, cell := range m[2:4] {
+			c := memCellRE.FindStringSubmatch(cell)
+			if c == nil {
+				t.Errorf("%s: median %q, want bytes per entry and per pending entry", m[1], cell)
+				continue
+			}
+			// Both servers are processes of their own, new for each run:
+			// 10,000 entries of 64 bytes of values must show.
+			if f, err := strconv.ParseFloat(c[1], 64); err != nil || f <= 0 {
+				t.Errorf("%s: median %q, want positive bytes per entry", m[1], cell)
+			}
+		}
+		if !memRatioRE.MatchString(m[4]) || m[5] != "per entry ≤ 1.0×, per pending ≤ 0.5×" {
 			t.Errorf("%s: ratio %q, target %q", m[1], m[4], m[5])
 		}
 	}
-	for _, m := range rows[1:] {
+	if m := rows[5]; true {
+		for _, cell := range m[2:4] {
+			if c := cpuCellRE.FindStringSubmatch(cell); c == nil {
+				t.Errorf("%s: median %q, want a CPU share", m[1], cell)
+			}
+		}
+		if m[5] != "Runnel < 1% of a core" || m[6] == "—" {
+			t.Errorf("%s: target %q, met %q: want Runnel < 1%% of a core, judged", m[1], m[5], m[6])
+		}
+	}
+	for _, m := range rows[1:2] {
 		for _, cell := range m[2:4] {
 			c := latCellRE.FindStringSubmatch(cell)
 			if c == nil {
@@ -270,8 +370,19 @@ func TestCompareEndToEnd(t *testing.T) {
 			t.Errorf("stdout lacks %q", want)
 		}
 	}
-	if facts, _, _ := strings.Cut(out, "| workload"); !strings.Contains(facts, "compare --runs 2 --scale 0.01 --only latency-5k,xadd-c50-p1") {
+	facts, _, _ := strings.Cut(out, "| workload")
+	if !strings.Contains(facts, "compare --runs 2 --scale 0.01 --only latency-5k,xadd-c50-p1,idle-10k") {
 		t.Errorf("the command line should precede the table:\n%s", facts)
+	}
+	for _, want := range []string{"(per run for memory-1m)", "memory-1m 10000 entries", "idle-10k 100 clients, CPU over 200ms", "streams-10k 100 streams"} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the Method line lacks %q:\n%s", want, facts)
+		}
+	}
+	for _, w := range compareWorkloads[4:] {
+		if !strings.Contains(out, "- `"+w.name+"`: "+w.about+".\n") {
+			t.Errorf("the Workloads list lacks %s", w.name)
+		}
 	}
 
 	// Alternation: each workload runs on Redis, Runnel, Redis, Runnel.
@@ -279,9 +390,9 @@ func TestCompareEndToEnd(t *testing.T) {
 	for _, m := range progressRE.FindAllStringSubmatch(errOut, -1) {
 		order = append(order, m[1]+" "+m[2]+" "+m[3])
 	}
-	wantOrder := []string{
-		"xadd-c50-p1 1 redis", "xadd-c50-p1 1 runnel", "xadd-c50-p1 2 redis", "xadd-c50-p1 2 runnel",
-		"latency-5k 1 redis", "latency-5k 1 runnel", "latency-5k 2 redis", "latency-5k 2 runnel",
+	var wantOrder []string
+	for _, n := range names {
+		wantOrder = append(wantOrder, n+" 1 redis", n+" 1 runnel", n+" 2 redis", n+" 2 runnel")
 	}
 	if strings.Join(order, ",") != strings.Join(wantOrder, ",") {
 		t.Errorf("runs in order %q, want %q", order, wantOrder)

@@ -117,23 +117,7 @@ func (c *Conn) PendingCount(key, group string) (int64, error) {
 	if err := c.Flush(); err != nil {
 		return 0, err
 	}
-	n, err := c.R.ReadArrayLen()
-	if err != nil {
-		return 0, fmt.Errorf("loadgen: XPENDING: %w", err)
-	}
-	if n != 4 {
-		return 0, fmt.Errorf("%w: XPENDING summary of %d elements", ErrProtocol, n)
-	}
-	count, err := c.R.ReadInt()
-	if err != nil {
-		return 0, err
-	}
-	for range 3 {
-		if err := c.R.Skip(); err != nil {
-			return 0, err
-		}
-	}
-	return count, nil
+	return c.readPendingSummary()
 }
 
 // dialAll opens n connections and arranges for them to be closed when ctx

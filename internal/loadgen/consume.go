@@ -188,6 +188,18 @@ func appendXAck(c *Conn, key, group string, ids []ID) {
 	c.Cmd(3 + len(ids))
 	c.ArgString("XACK")
 	c.ArgString(key)
+	appendAckIDs(c, group, ids)
+}
+
+// appendXAckKey is appendXAck for a key held as bytes.
+func appendXAckKey(c *Conn, key []byte, group string, ids []ID) {
+	c.Cmd(3 + len(ids))
+	c.ArgString("XACK")
+	c.Arg(key)
+	appendAckIDs(c, group, ids)
+}
+
+func appendAckIDs(c *Conn, group string, ids []ID) {
 	c.ArgString(group)
 	for _, id := range ids {
 		c.ArgID(id)

@@ -6,8 +6,11 @@
 // to one buffer and sent with one write per pipeline batch), a pull-style
 // reply Reader that skips replies and extracts XREADGROUP entries (IDs and
 // one chosen field's value) without allocating per reply once its buffers
-// are warm, and the workloads themselves (Produce, Consume, Latency), each a
-// function of a context and an options struct that returns a Result.
+// are warm, and the workloads themselves (Produce, Consume, Latency, FanOut,
+// ManyStreams, Memory, Idle), each a function of a context and an options
+// struct that returns a Result. Memory and Idle measure the server itself
+// through INFO (used_memory_rss; used_cpu_sys and used_cpu_user), which
+// redis-server and Runnel both report.
 //
 // It speaks only standard Redis commands and knows nothing of the server's
 // internals; it imports no Runnel package except internal/resp's Append

@@ -57,50 +57,88 @@ func Latency(ctx context.Context, o LatencyOptions) (*Result, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	if o.Block == 0 {
-		o.Block = 100 * time.Millisecond
-	}
-	if o.Grace == 0 {
-		o.Grace = 10 * time.Second
-	}
 	total := o.N
 	if total == 0 {
 		total = max(1, int64(o.Rate*o.Duration.Seconds()))
 	}
-	if err := deleteKeys(ctx, o.Addr, o.Key); err != nil {
-		return nil, err
+	d := delivery{
+		workload: "latency", addr: o.Addr, key: o.Key, groups: []string{latencyGroup}, consumers: o.Consumers,
+		count: 1000, block: o.Block, grace: o.Grace, total: total, rate: o.Rate, size: o.Size,
 	}
-	conns, closeAll, err := dialAll(ctx, o.Addr, 1+o.Consumers)
+	_, elapsed, h, err := d.run(ctx)
 	if err != nil {
 		return nil, err
 	}
+	r := &Result{Workload: "latency", Params: o.params(), Options: o}
+	r.finish(total, elapsed, h)
+	return r, nil
+}
+
+// delivery is one producer and groups of consumers blocked in XREADGROUP
+// on one stream, every entry carrying its send time: the core of Latency
+// (one group, paced) and FanOut (many groups, paced or pipelined).
+type delivery struct {
+	workload     string   // for messages
+	addr, key    string   // the stream is deleted first
+	groups       []string // created at the (empty) stream's end
+	consumers    int      // per group, one connection each
+	count        int      // XREADGROUP COUNT
+	block, grace time.Duration
+	total        int64   // entries published; every group must get them all
+	rate         float64 // > 0: paced at rate entries/s; 0: pipeline XADDs per write, as fast as replies come
+	pipeline     int
+	size         int // bytes of a padding field besides the timestamp (0: none)
+}
+
+// run returns how many messages each group got, the time from the start to
+// the last delivery and the merged end-to-end histogram (one sample per
+// message and group). It fails unless every group got every entry and none
+// is left pending.
+func (d *delivery) run(ctx context.Context) (perGroup []int64, elapsed time.Duration, _ *hdrhistogram.Histogram, _ error) {
+	if d.block == 0 {
+		d.block = 100 * time.Millisecond
+	}
+	if d.grace == 0 {
+		d.grace = 10 * time.Second
+	}
+	if err := deleteKeys(ctx, d.addr, d.key); err != nil {
+		return nil, 0, nil, err
+	}
+	nc := len(d.groups) * d.consumers
+	conns, closeAll, err := dialAll(ctx, d.addr, 1+nc)
+	if err != nil {
+		return nil, 0, nil, err
+	}
 	defer closeAll()
-	if err := conns[0].Do("XGROUP", "CREATE", o.Key, latencyGroup, "$", "MKSTREAM"); err != nil {
-		return nil, err
+	for _, g := range d.groups {
+		if err := conns[0].Do("XGROUP", "CREATE", d.key, g, "$", "MKSTREAM"); err != nil {
+			return nil, 0, nil, err
+		}
 	}
 
 	var (
-		received atomic.Int64 // messages delivered, all consumers
-		giveUp   atomic.Int64 // unix ns after which consumers stop waiting; 0: not yet set
-		abort    atomic.Bool  // set when any goroutine fails
-		last     atomic.Int64 // unix ns of the latest delivery
+		giveUp atomic.Int64 // unix ns after which consumers stop waiting; 0: not yet set
+		abort  atomic.Bool  // set when any goroutine fails
+		last   atomic.Int64 // unix ns of the latest delivery
 	)
-	hists := make([]*hdrhistogram.Histogram, o.Consumers)
-	errs := make([]error, 1+o.Consumers)
+	received := make([]atomic.Int64, len(d.groups)) // messages delivered, per group
+	hists := make([]*hdrhistogram.Histogram, nc)
+	errs := make([]error, 1+nc)
 	start := time.Now()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		errs[0] = publish(conns[0], &o, total, &abort)
+		errs[0] = d.publish(conns[0], &abort)
 		if errs[0] != nil {
 			abort.Store(true)
 		}
-		giveUp.Store(time.Now().Add(o.Grace).UnixNano())
+		giveUp.Store(time.Now().Add(d.grace).UnixNano())
 	})
-	for i := range o.Consumers {
+	for i := range nc {
 		hists[i] = NewHistogram()
+		g := i / d.consumers
 		wg.Go(func() {
-			l := &listener{c: conns[1+i], o: &o, total: total, received: &received, last: &last, giveUp: &giveUp, abort: &abort, h: hists[i]}
-			errs[1+i] = l.run("c" + strconv.Itoa(i))
+			l := &listener{c: conns[1+i], d: d, group: d.groups[g], received: &received[g], last: &last, giveUp: &giveUp, abort: &abort, h: hists[i]}
+			errs[1+i] = l.run("c" + strconv.Itoa(i%d.consumers))
 			if errs[1+i] != nil {
 				abort.Store(true)
 			}
@@ -109,62 +147,74 @@ func Latency(ctx context.Context, o LatencyOptions) (*Result, error) {
 	wg.Wait()
 	// The run ends with the last delivery, not when the consumers have
 	// noticed that nothing more will come.
-	elapsed := time.Duration(last.Load() - start.UnixNano())
+	elapsed = time.Duration(last.Load() - start.UnixNano())
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
 	h := NewHistogram()
 	for _, hi := range hists {
 		h.Merge(hi)
 	}
-	if n := received.Load(); n != total || h.TotalCount() != total {
-		return nil, fmt.Errorf("loadgen: latency: %d messages received (%d timed), want %d", n, h.TotalCount(), total)
+	perGroup = make([]int64, len(d.groups))
+	for i, g := range d.groups {
+		perGroup[i] = received[i].Load()
+		if perGroup[i] != d.total {
+			errs = append(errs, fmt.Errorf("loadgen: %s: group %s got %d messages, want %d", d.workload, g, perGroup[i], d.total))
+		}
+		pending, err := conns[0].PendingCount(d.key, g)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if pending != 0 {
+			errs = append(errs, fmt.Errorf("loadgen: %s: group %s has %d messages pending after the run", d.workload, g, pending))
+		}
 	}
-	pending, err := conns[0].PendingCount(o.Key, latencyGroup)
-	if err != nil {
-		return nil, err
+	if want := d.total * int64(len(d.groups)); h.TotalCount() != want {
+		errs = append(errs, fmt.Errorf("loadgen: %s: %d messages timed, want %d", d.workload, h.TotalCount(), want))
 	}
-	if pending != 0 {
-		return nil, fmt.Errorf("loadgen: latency: %d messages pending after the run", pending)
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, nil, err
 	}
-	r := &Result{Workload: "latency", Params: o.params(), Options: o}
-	r.finish(total, elapsed, h)
-	return r, nil
+	return perGroup, elapsed, h, nil
 }
 
-// publish sends total XADDs paced at o.Rate: it sends every message due by
-// now in one write (one at a time when it keeps up), reads the replies and
-// sleeps until the next one is due.
-func publish(c *Conn, o *LatencyOptions, total int64, abort *atomic.Bool) error {
-	pad := make([]byte, o.Size)
+// publish sends d.total XADDs. Paced (d.rate > 0), it sends every message
+// due by now in one write (one at a time when it keeps up), reads the
+// replies and sleeps until the next one is due; otherwise it sends batches
+// of d.pipeline and reads their replies before the next batch.
+func (d *delivery) publish(c *Conn, abort *atomic.Bool) error {
+	pad := make([]byte, d.size)
 	for i := range pad {
 		pad[i] = 'p'
 	}
 	argc := 5
-	if o.Size > 0 {
+	if d.size > 0 {
 		argc += 2
 	}
-	nsPerMsg := float64(time.Second) / o.Rate
+	nsPerMsg := float64(time.Second) / d.rate
 	start := time.Now()
 	var sent int64
-	for sent < total && !abort.Load() {
-		now := time.Now()
-		due := min(total, int64(float64(now.Sub(start))/nsPerMsg)+1)
-		if due <= sent {
-			time.Sleep(start.Add(time.Duration(float64(sent) * nsPerMsg)).Sub(now))
-			continue
+	for sent < d.total && !abort.Load() {
+		due := min(d.total, sent+int64(d.pipeline))
+		if d.rate > 0 {
+			now := time.Now()
+			due = min(d.total, int64(float64(now.Sub(start))/nsPerMsg)+1)
+			if due <= sent {
+				time.Sleep(start.Add(time.Duration(float64(sent) * nsPerMsg)).Sub(now))
+				continue
+			}
 		}
 		for range due - sent {
 			c.Cmd(argc)
 			c.ArgString("XADD")
-			c.ArgString(o.Key)
+			c.ArgString(d.key)
 			c.ArgString("*")
 			c.Arg(tsField)
 			c.ArgInt(time.Now().UnixNano())
-			if o.Size > 0 {
+			if d.size > 0 {
 				c.ArgString("p")
 				c.Arg(pad)
 			}
@@ -182,12 +232,12 @@ func publish(c *Conn, o *LatencyOptions, total int64, abort *atomic.Bool) error 
 	return nil
 }
 
-// listener is one consumer of a Latency run.
+// listener is one consumer of a delivery run.
 type listener struct {
 	c        *Conn
-	o        *LatencyOptions
-	total    int64
-	received *atomic.Int64
+	d        *delivery
+	group    string
+	received *atomic.Int64 // its group's deliveries
 	last     *atomic.Int64
 	giveUp   *atomic.Int64
 	abort    *atomic.Bool
@@ -195,14 +245,14 @@ type listener struct {
 }
 
 func (l *listener) run(name string) error {
-	read := encodeCommand("XREADGROUP", "GROUP", latencyGroup, name, "COUNT", "1000",
-		"BLOCK", strconv.FormatInt(max(1, l.o.Block.Milliseconds()), 10), "STREAMS", l.o.Key, ">")
+	read := encodeCommand("XREADGROUP", "GROUP", l.group, name, "COUNT", strconv.Itoa(l.d.count),
+		"BLOCK", strconv.FormatInt(max(1, l.d.block.Milliseconds()), 10), "STREAMS", l.d.key, ">")
 	b := Batch{Field: tsField}
 	acked := 0
 	for {
-		done := l.received.Load() >= l.total || l.abort.Load()
+		done := l.received.Load() >= l.d.total || l.abort.Load()
 		if g := l.giveUp.Load(); !done && g != 0 && time.Now().UnixNano() > g {
-			return fmt.Errorf("loadgen: latency: %d of %d messages received within %v of the last XADD", l.received.Load(), l.total, l.o.Grace)
+			return fmt.Errorf("loadgen: %s: group %s: %d of %d messages received within %v of the last XADD", l.d.workload, l.group, l.received.Load(), l.d.total, l.d.grace)
 		}
 		if !done {
 			l.c.Raw(read)
@@ -239,7 +289,7 @@ func (l *listener) run(name string) error {
 			l.received.Add(int64(b.Len()))
 			for t := l.last.Load(); t < now && !l.last.CompareAndSwap(t, now); t = l.last.Load() {
 			}
-			appendXAck(l.c, l.o.Key, latencyGroup, b.IDs)
+			appendXAck(l.c, l.d.key, l.group, b.IDs)
 			acked = b.Len()
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -300,6 +301,9 @@ func TestHotPathNoAlloc(t *testing.T) {
 	r := NewReader(src)
 	b := Batch{Field: []byte("ts")}
 	c := &Conn{buf: make([]byte, 0, 4096)}
+	key := []byte("many:42")
+	rng := rand.New(rand.NewPCG(1, 2))
+	val := make([]byte, 16)
 	run := func() {
 		src.Reset(reply)
 		b.Reset()
@@ -314,7 +318,10 @@ func TestHotPathNoAlloc(t *testing.T) {
 		}
 		c.buf = c.buf[:0]
 		appendXAck(c, "s", "g", b.IDs)
+		appendXAckKey(c, key, "g", b.IDs)
 		c.ArgInt(1234567890123)
+		randomText(rng, val) // memory's XADD values
+		c.Arg(val)
 	}
 	run() // warm the buffers
 	if n := testing.AllocsPerRun(100, run); n != 0 {

@@ -42,7 +42,11 @@ type Result struct {
 	P99       int64         `json:"p99_us"`
 	P999      int64         `json:"p999_us"`
 	Max       int64         `json:"max_us"`
-	PerGroup  []int64       `json:"per_group,omitempty"` // consume: messages delivered to each group
+	PerGroup  []int64       `json:"per_group,omitempty"` // consume, fan-out: messages delivered to each group
+	Added     int64         `json:"added,omitempty"`     // many-streams: entries added
+	Delivered int64         `json:"delivered,omitempty"` // many-streams: messages delivered (and acked)
+	Memory    *MemoryResult `json:"memory,omitempty"`    // memory: what RSS said
+	Idle      *IdleResult   `json:"idle,omitempty"`      // idle: the server's CPU while clients wait
 
 	// Latency is the histogram (µs) behind the percentiles: per pipeline
 	// batch for produce, per XREADGROUP+XACK round trip for consume, end to
@@ -65,7 +69,8 @@ func (r *Result) finish(ops int64, d time.Duration, h *hdrhistogram.Histogram) {
 }
 
 // String is the one-line summary, e.g.
-// "produce conns=50 pipeline=1 size=64 fields=1: 123456 ops/s p50=0.21ms p99=0.9ms p99.9=2.1ms max=5ms".
+// "produce conns=50 pipeline=1 size=64 fields=1: 123456 ops/s p50=0.21ms p99=0.9ms p99.9=2.1ms max=5ms ops=987".
+// Memory and idle results lead with their own figures instead.
 func (r *Result) String() string {
 	var b strings.Builder
 	b.WriteString(r.Workload)
@@ -74,6 +79,14 @@ func (r *Result) String() string {
 		b.WriteString(r.Params)
 	}
 	b.WriteString(": ")
+	switch {
+	case r.Memory != nil:
+		b.WriteString(r.Memory.String())
+		return b.String()
+	case r.Idle != nil:
+		b.WriteString(r.Idle.String())
+		return b.String()
+	}
 	b.WriteString(strconv.FormatFloat(r.OpsPerSec, 'f', 0, 64))
 	b.WriteString(" ops/s")
 	for _, p := range []struct {
@@ -83,6 +96,9 @@ func (r *Result) String() string {
 		b.WriteString(" " + p.name + "=" + formatMs(p.us))
 	}
 	b.WriteString(" ops=" + strconv.FormatInt(r.Ops, 10))
+	if r.Added > 0 || r.Delivered > 0 {
+		b.WriteString(" added=" + strconv.FormatInt(r.Added, 10) + " delivered=" + strconv.FormatInt(r.Delivered, 10))
+	}
 	return b.String()
 }
 

@@ -3,9 +3,12 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,6 +151,131 @@ func TestWorkloads(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "fan-out",
+			run: func(ctx context.Context, addr string) (*Result, error) {
+				return FanOut(ctx, FanOutOptions{Addr: addr, Key: "f", N: 1000, Groups: 3, Consumers: 2, Count: 50, Size: 16, Pipeline: 8})
+			},
+			check: func(tb testing.TB, addr string, r *Result) {
+				checkSane(tb, r, "fan-out")
+				if r.Ops != 3000 || r.Samples != 3000 || !slices.Equal(r.PerGroup, []int64{1000, 1000, 1000}) || xlen(tb, addr, "f") != 1000 {
+					tb.Errorf("ops %d, samples %d, per group %v, XLEN %d; want 3000, 3000, [1000 1000 1000], 1000", r.Ops, r.Samples, r.PerGroup, xlen(tb, addr, "f"))
+				}
+				c := dialT(tb, addr)
+				for g := range 3 {
+					if n, err := c.PendingCount("f", groupName(g)); err != nil || n != 0 {
+						tb.Errorf("group %d: %d pending, %v; want 0", g, n, err)
+					}
+				}
+			},
+		},
+		{
+			name: "fan-out paced",
+			run: func(ctx context.Context, addr string) (*Result, error) {
+				return FanOut(ctx, FanOutOptions{Addr: addr, Key: "fp", N: 200, Groups: 2, Consumers: 1, Count: 10, Pipeline: 1, Rate: 2000})
+			},
+			check: func(tb testing.TB, addr string, r *Result) {
+				checkSane(tb, r, "fan-out")
+				// 200 entries at 2000/s take at least 100ms to publish.
+				if r.Ops != 400 || r.Duration < 99*time.Millisecond {
+					tb.Errorf("ops %d in %v; want 400 in at least 100ms", r.Ops, r.Duration)
+				}
+			},
+		},
+		{
+			name: "many-streams",
+			run: func(ctx context.Context, addr string) (*Result, error) {
+				return ManyStreams(ctx, ManyStreamsOptions{Addr: addr, Prefix: "ms", Streams: 200, Producers: 2, Consumers: 2,
+					Pipeline: 4, Count: 5, Size: 8, Fields: 2, Duration: 200 * time.Millisecond})
+			},
+			check: func(tb testing.TB, addr string, r *Result) {
+				checkSane(tb, r, "many-streams")
+				if r.Added <= 0 || r.Delivered <= 0 || r.Delivered > r.Added || r.Ops != r.Added+r.Delivered || r.Added%4 != 0 {
+					tb.Errorf("added %d, delivered %d, ops %d: want whole batches of 4 added, some delivered, ops their sum", r.Added, r.Delivered, r.Ops)
+				}
+				var total int64
+				keys := StreamKeys("ms", 200)
+				for _, k := range keys {
+					total += xlen(tb, addr, string(k))
+				}
+				if total != r.Added {
+					tb.Errorf("the streams hold %d entries, want %d", total, r.Added)
+				}
+				if err := DeleteStreams(context.Background(), addr, "ms", 200); err != nil {
+					tb.Fatal(err)
+				}
+				if n, err := dialT(tb, addr).DoInt("EXISTS", string(keys[0]), string(keys[199])); err != nil || n != 0 {
+					tb.Errorf("after DeleteStreams, EXISTS = %d, %v; want 0", n, err)
+				}
+			},
+		},
+		{
+			name: "memory",
+			run: func(ctx context.Context, addr string) (*Result, error) {
+				// The in-process Runnel shares the test's heap: hand the
+				// garbage of the earlier tests back to the system first, or
+				// the entries would reuse it without RSS growing.
+				debug.FreeOSMemory()
+				return Memory(ctx, MemoryOptions{Addr: addr, Key: "m", N: 100_000, Size: 16, Schemas: 4, Pipeline: 256, Count: 1000,
+					Settle: 3 * time.Second, Stable: 100 * time.Millisecond})
+			},
+			check: func(tb testing.TB, addr string, r *Result) {
+				tb.Log(r)
+				m := r.Memory
+				if r.Workload != "memory" || m == nil || r.Ops != 100_000 || r.OpsPerSec <= 0 || r.Samples != 391 { // 390 writes of 256, one of 160
+					tb.Fatalf("got %+v, want a memory result of 100000 XADDs in 391 writes", r)
+				}
+				if xlen(tb, addr, "m") != 100_000 {
+					tb.Errorf("XLEN %d, want 100000", xlen(tb, addr, "m"))
+				}
+				if n, err := dialT(tb, addr).PendingCount("m", memoryGroup); err != nil || n != 100_000 {
+					tb.Errorf("%d pending, %v; want 100000", n, err)
+				}
+				// 100,000 entries of 4 × 16 random bytes take well over 2 MB
+				// in any server; 10 KB each would be absurd.
+				if !(m.RSSBase > 0 && m.BytesPerEntry > 20 && m.BytesPerEntry < 10_000) {
+					tb.Errorf("RSS %d → %d: %.1f bytes/entry, want 20 to 10000", m.RSSBase, m.RSSEntries, m.BytesPerEntry)
+				}
+				// The in-process Runnel shares its RSS with the test and its
+				// garbage, which the pending entries can reuse: only Redis,
+				// a process of its own, is held to a plausible figure.
+				if !strings.Contains(tb.Name(), "runnel") && !(m.BytesPerPending > 10 && m.BytesPerPending < 10_000) {
+					tb.Errorf("RSS %d → %d: %.1f bytes/pending entry, want 10 to 10000", m.RSSEntries, m.RSSPending, m.BytesPerPending)
+				}
+			},
+		},
+		{
+			name: "idle",
+			run: func(ctx context.Context, addr string) (*Result, error) {
+				return Idle(ctx, IdleOptions{Addr: addr, Key: "i", Clients: 50, Window: 300 * time.Millisecond, Settle: 10 * time.Millisecond})
+			},
+			check: func(tb testing.TB, addr string, r *Result) {
+				tb.Log(r)
+				ir := r.Idle
+				if r.Workload != "idle" || ir == nil || r.Ops != 50 || ir.Clients != 50 {
+					tb.Fatalf("got %+v, want an idle result of 50 clients", r)
+				}
+				if ir.WindowSeconds < 0.3 || ir.CPUSeconds < 0 || !(ir.CPUPercent >= 0) || math.Abs(ir.CPUPercent-100*ir.CPUSeconds/ir.WindowSeconds) > 1e-9 {
+					tb.Errorf("%+v: want a window of at least 0.3s and CPU%% = 100 × CPU seconds / window", ir)
+				}
+				// The clients are gone once Idle returns.
+				c := dialT(tb, addr)
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					n, err := blockedClients(c)
+					if err != nil {
+						tb.Fatal(err)
+					}
+					if n == 0 {
+						break
+					}
+					if time.Now().After(deadline) {
+						tb.Fatalf("%d clients still blocked after the run", n)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			},
+		},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -184,6 +312,18 @@ func TestWorkloadOptionErrors(t *testing.T) {
 		}},
 		{"latency without rate", func() (*Result, error) {
 			return Latency(ctx, LatencyOptions{Addr: "x", Key: "k", Consumers: 1, N: 1})
+		}},
+		{"fan-out without groups", func() (*Result, error) {
+			return FanOut(ctx, FanOutOptions{Addr: "x", Key: "k", N: 1, Consumers: 1, Count: 1, Pipeline: 1})
+		}},
+		{"many-streams without duration", func() (*Result, error) {
+			return ManyStreams(ctx, ManyStreamsOptions{Addr: "x", Prefix: "k", Streams: 1, Producers: 1, Consumers: 1, Pipeline: 1, Count: 1, Fields: 1})
+		}},
+		{"memory with 5 schemas", func() (*Result, error) {
+			return Memory(ctx, MemoryOptions{Addr: "x", Key: "k", N: 1, Size: 1, Schemas: 5, Pipeline: 1, Count: 1})
+		}},
+		{"idle without window", func() (*Result, error) {
+			return Idle(ctx, IdleOptions{Addr: "x", Key: "k", Clients: 1})
 		}},
 	}
 	for _, tc := range tests {
@@ -260,5 +400,36 @@ func TestWorkloadReplyError(t *testing.T) {
 	var re *Error
 	if !errors.As(err, &re) || re.Msg != "ERR injected" {
 		t.Fatalf("got %v, want the reply error ERR injected", err)
+	}
+}
+
+// TestIdleLimits: too few open files or too low a maxclients fail before
+// any client connects, saying what to raise.
+func TestIdleLimits(t *testing.T) {
+	addr := StartRunnel(t)
+	c := dialT(t, addr)
+	if err := c.Do("CONFIG", "SET", "maxclients", "20"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_, err := Idle(ctx, IdleOptions{Addr: addr, Key: "i", Clients: 20, Window: time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "maxclients is 20") || !strings.Contains(err.Error(), "--maxclients 21") {
+		t.Errorf("got %v, want an error naming maxclients 20 and asking for 21", err)
+	}
+	if n, err := c.DoInt("EXISTS", "i"); err != nil || n != 0 {
+		t.Errorf("EXISTS i = %d, %v: the check should come before any setup", n, err)
+	}
+
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		t.Fatal(err)
+	}
+	const many = 50_000_000
+	if l.Max >= many {
+		t.Skipf("the hard open files limit (%d) allows %d clients", l.Max, many)
+	}
+	_, err = Idle(ctx, IdleOptions{Addr: addr, Key: "i", Clients: many, Window: time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "ulimit -Hn") {
+		t.Errorf("got %v, want an error naming the hard open files limit", err)
 	}
 }
