@@ -19,6 +19,7 @@ package command
 import (
 	"bytes"
 	"math"
+	"runtime/debug"
 
 	"github.com/runnel-io/runnel/internal/engine"
 	"github.com/runnel-io/runnel/internal/glob"
@@ -754,9 +755,15 @@ func cmdMemoryUsage(x *Ctx) {
 	x.W.Int(size + engine.KeyOverhead(key))
 }
 
-// MEMORY PURGE (redis.io/commands/memory-purge): Go's runtime returns
-// memory by itself; Redis replies OK whatever its allocator did.
-func cmdMemoryPurge(x *Ctx) { x.W.OK() }
+// MEMORY PURGE (redis.io/commands/memory-purge): Redis asks jemalloc to
+// give its dirty pages back; here the runtime collects and returns every
+// free page to the OS at once (Go's scavenger would take minutes after a
+// big stream is deleted). Only the calling client waits. Redis replies OK
+// whatever its allocator did.
+func cmdMemoryPurge(x *Ctx) {
+	debug.FreeOSMemory()
+	x.W.OK()
+}
 
 // MEMORY HELP (redis.io/commands/memory-help)
 func cmdMemoryHelp(x *Ctx) {

@@ -870,6 +870,8 @@ func TestKeyspaceMemoryUsage(t *testing.T) {
 			p.Do("MEMORY", "USAGE", "k", "samples", "100", "SAMPLES", "1")
 			p.Do("memory", "usage", "k")
 		})
+		p.Do("MEMORY", "PURGE")
+		p.Do("MEMORY", "PURGE", "x")
 		p.Do("MEMORY", "USAGE", "k", "SAMPLES", "-1")
 		p.Do("MEMORY", "USAGE", "nokey", "SAMPLES", "-1")
 		p.Do("MEMORY", "USAGE", "k", "SAMPLES", "x")

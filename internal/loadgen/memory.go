@@ -86,8 +86,8 @@ func (m *MemoryResult) String() string {
 // o.Pipeline XADDs per write, and read RSS; create a group at 0 and
 // deliver every entry to one consumer with XREADGROUP COUNT o.Count,
 // readsPerWrite per write, without acking, and read RSS. Each reading
-// first sends MEMORY PURGE (Redis gives jemalloc's dirty pages back; Runnel
-// answers OK without doing anything), then polls used_memory_rss every
+// first sends MEMORY PURGE (Redis gives jemalloc's dirty pages back, Runnel
+// Go's free pages), then polls used_memory_rss every
 // 100ms until its readings over o.Stable span at most 0.1% of it (64 KiB
 // if that is more), or until o.Settle has passed (the result says so).
 // Bytes per entry is the growth from the baseline over o.N; bytes per
