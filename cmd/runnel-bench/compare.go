@@ -114,6 +114,13 @@ func (s sizing) idleClients() int            { return int(s.scaled(idleClients, 
 func (s sizing) idleWindow() time.Duration   { return s.scaledDur(idleWindow, 200*time.Millisecond) }
 func (s sizing) idleSettle() time.Duration   { return s.scaledDur(time.Second, 100*time.Millisecond) }
 
+// latencyRun is the end-to-end latency workload of issue 5's table.
+func latencyRun(ctx context.Context, addr, key string, s sizing) (*loadgen.Result, error) {
+	return loadgen.Latency(ctx, loadgen.LatencyOptions{
+		Addr: addr, Key: key, Rate: 5000, Consumers: 2, Size: 64, Duration: s.duration,
+	})
+}
+
 var compareWorkloads = []*workload{
 	{
 		name:  "xadd-c50-p1",
@@ -145,13 +152,23 @@ var compareWorkloads = []*workload{
 	},
 	{
 		name:        "latency-5k",
-		about:       "5,000 msg/s from one producer, 2 consumers of one group blocked in XREADGROUP (+ XACK); end-to-end p99 and p99.9; Runnel appendfsync always, Redis everysec",
+		about:       "5,000 msg/s from one producer, 2 consumers of one group blocked in XREADGROUP (+ XACK); end-to-end p99 and p99.9; each server at its default (Runnel appendfsync always, Redis everysec): every Runnel entry is fsynced before it is delivered, no Redis one",
 		runnelFsync: "always", redisFsync: "everysec", metrics: latencyMetrics(ratioTarget(1.0)), size: runsOf,
-		run: func(ctx context.Context, addr, key string, s sizing) (*loadgen.Result, error) {
-			return loadgen.Latency(ctx, loadgen.LatencyOptions{
-				Addr: addr, Key: key, Rate: 5000, Consumers: 2, Size: 64, Duration: s.duration,
-			})
-		},
+		run: latencyRun,
+	},
+	{
+		// The same durability on both sides: what the servers add to the
+		// disk's latency, and what they add without it.
+		name:        "latency-5k-always",
+		about:       "as latency-5k, both appendfsync always (both fsync every entry before delivering it)",
+		runnelFsync: "always", redisFsync: "always", metrics: latencyMetrics(ratioTarget(1.0)), size: runsOf,
+		run: latencyRun,
+	},
+	{
+		name:        "latency-5k-everysec",
+		about:       "as latency-5k, both appendfsync everysec",
+		runnelFsync: "everysec", redisFsync: "everysec", metrics: latencyMetrics(ratioTarget(1.0)), size: runsOf,
+		run: latencyRun,
 	},
 	{
 		name: "fanout-8x2",

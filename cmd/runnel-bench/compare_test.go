@@ -188,7 +188,7 @@ func TestSelectWorkloads(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"", "xadd-c50-p1 xadd-c50-p16 xadd-c50-always consume-2x4 latency-5k fanout-8x2 streams-10k memory-1m idle-10k", ""},
+		{"", "xadd-c50-p1 xadd-c50-p16 xadd-c50-always consume-2x4 latency-5k latency-5k-always latency-5k-everysec fanout-8x2 streams-10k memory-1m idle-10k", ""},
 		{"idle-10k,fanout-8x2", "fanout-8x2 idle-10k", ""},
 		{"latency-5k,xadd-c50-p1", "xadd-c50-p1 latency-5k", ""},
 		{" consume-2x4 , consume-2x4,", "consume-2x4", ""},
@@ -379,7 +379,11 @@ func TestCompareEndToEnd(t *testing.T) {
 			t.Errorf("the Method line lacks %q:\n%s", want, facts)
 		}
 	}
-	for _, w := range compareWorkloads[4:] {
+	selected, err := selectWorkloads("latency-5k,xadd-c50-p1,idle-10k,memory-1m,streams-10k,fanout-8x2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range selected {
 		if !strings.Contains(out, "- `"+w.name+"`: "+w.about+".\n") {
 			t.Errorf("the Workloads list lacks %s", w.name)
 		}
