@@ -56,6 +56,7 @@ func (a *App) OpenStore(opts StoreOptions) error {
 		Policy:          walPolicy(cfg.AppendFsync()),
 		SegmentSize:     opts.SegmentSize,
 		NodeSegmentSize: opts.NodeSegmentSize,
+		ZeroFillWAL:     opts.FS == nil, // a real disk
 	})
 	if err != nil {
 		return err

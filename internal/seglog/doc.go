@@ -102,7 +102,9 @@
 //
 // A segment from a newer version is refused (ErrFormatVersion, naming the
 // file). The records follow; the file is preallocated to Options.SegmentSize
-// and the next record that would not fit starts a new segment. The segments
+// (with Options.ZeroFill, zero-filled ahead of time under the name
+// next-segment.prep, then renamed: see prepared in log.go) and the next
+// record that would not fit starts a new segment. The segments
 // of a log are contiguous: each starts at the sequence after the last record
 // of the one before, and Open refuses a gap.
 //

@@ -235,10 +235,18 @@ func TestAppendErrors(t *testing.T) {
 // with what the test knew at that moment.
 type crashPoint struct {
 	fs       *vfs.MemFS
+	zeroFill bool // the log prepared zero-filled segment files
 	op       vfs.Op
 	acked    uint64 // last sequence covered by a Sync that returned nil
 	appended uint64 // last sequence appended
 	trimmed  uint64 // highest sequence passed to TruncateFront (0: none)
+}
+
+// setPrepareInline makes zero-filled segment files be prepared inline until
+// the test ends.
+func setPrepareInline(tb testing.TB) {
+	prepareInline = true
+	tb.Cleanup(func() { prepareInline = false })
 }
 
 // crashScenario runs random Appends, Syncs and TruncateFronts on a log
@@ -262,7 +270,11 @@ func crashScenario(tb testing.TB, seed uint64, torn bool) ([]crashPoint, []rec) 
 		pts = append(pts, p)
 		return nil
 	})
-	l, err := Open(vfs.NewErrorFS(mem, record), testDir, Options{SegmentSize: 300})
+	// Odd seeds prepare zero-filled segment files (inline, so that every
+	// step of it is a crash point in order).
+	cur.zeroFill = seed%2 == 1
+	setPrepareInline(tb)
+	l, err := Open(vfs.NewErrorFS(mem, record), testDir, Options{SegmentSize: 300, ZeroFill: cur.zeroFill})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -326,7 +338,7 @@ func crashScenario(tb testing.TB, seed uint64, torn bool) ([]crashPoint, []rec) 
 		tb.Fatal(err)
 	}
 	cur.acked = uint64(len(model))
-	pts = append(pts, crashPoint{fs: mem.CrashClone(), acked: cur.acked, appended: cur.appended, trimmed: cur.trimmed})
+	pts = append(pts, crashPoint{fs: mem.CrashClone(), zeroFill: cur.zeroFill, acked: cur.acked, appended: cur.appended, trimmed: cur.trimmed})
 	if n := len(segFiles(tb, mem)); n < 5 && cur.trimmed == 0 {
 		tb.Fatalf("seed %d: only %d segments: rotation not exercised", seed, n)
 	}
@@ -338,7 +350,7 @@ func crashScenario(tb testing.TB, seed uint64, torn bool) ([]crashPoint, []rec) 
 // trimmed, and that the recovered log takes new appends.
 func checkCrashPoint(tb testing.TB, where string, p crashPoint, model []rec, lg *slog.Logger) {
 	tb.Helper()
-	l, err := Open(p.fs, testDir, Options{SegmentSize: 300, Logger: lg})
+	l, err := Open(p.fs, testDir, Options{SegmentSize: 300, Logger: lg, ZeroFill: p.zeroFill})
 	if err != nil {
 		tb.Fatalf("%s: Open: %v", where, err)
 	}
@@ -360,7 +372,7 @@ func checkCrashPoint(tb testing.TB, where string, p crashPoint, model []rec, lg 
 	if err := l.Close(); err != nil {
 		tb.Fatalf("%s: Close after recovery: %v", where, err)
 	}
-	l, err = Open(p.fs.CrashClone(), testDir, Options{SegmentSize: 300})
+	l, err = Open(p.fs.CrashClone(), testDir, Options{SegmentSize: 300, ZeroFill: p.zeroFill})
 	if err != nil {
 		tb.Fatalf("%s: second Open: %v", where, err)
 	}
@@ -382,7 +394,11 @@ func TestCrashEveryStep(t *testing.T) {
 			kinds[p.op.Kind]++
 			checkCrashPoint(t, fmt.Sprintf("seed %d, crash %d of %d before %v %s", seed, i, len(pts), p.op.Kind, p.op.Path), p, model, nil)
 		}
-		for _, k := range []vfs.OpKind{vfs.OpCreate, vfs.OpWrite, vfs.OpSync, vfs.OpOpenDir, vfs.OpRemove} {
+		want := []vfs.OpKind{vfs.OpCreate, vfs.OpWrite, vfs.OpSync, vfs.OpOpenDir, vfs.OpRemove}
+		if seed%2 == 1 {
+			want = append(want, vfs.OpRename) // a prepared file becoming a segment
+		}
+		for _, k := range want {
 			if kinds[k] == 0 {
 				t.Fatalf("seed %d: no crash point before a %v", seed, k)
 			}
@@ -468,6 +484,73 @@ func TestTruncateFront(t *testing.T) {
 	defer l.Close()
 	if l.FirstSeq() != tail || l.LastSeq() != 301 {
 		t.Fatalf("after full trim: first %d last %d, want %d 301", l.FirstSeq(), l.LastSeq(), tail)
+	}
+}
+
+// TestZeroFilledSegments: with ZeroFill, a new log's first segment file
+// and then, once the tail is a quarter full, the next one are prepared
+// (the next in the background), zero-filled to the segment size, and a
+// rotation takes it by a rename; the log reads back whole; Close removes the file in the
+// making, and Open removes one a crash left.
+func TestZeroFilledSegments(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	const segSize = 1024
+	l, err := Open(mem, testDir, Options{SegmentSize: segSize, ZeroFill: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var model []rec
+	prepared := 0
+	for len(model) < 400 {
+		r := rec{typ: 1, payload: fmt.Appendf(nil, "record %d", len(model)+1)}
+		model = append(model, r)
+		mustAppend(t, l, r, uint64(len(model)))
+		if len(model)%10 == 0 {
+			if p := l.prep; p != nil {
+				<-p.done // let the preparation finish, so that rotations use it
+			}
+			mustSync(t, l)
+		}
+	}
+	mustSync(t, l)
+	for _, s := range l.segs { // a new log prepares its first one at Open
+		st, err := mem.Stat(s.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() == segSize {
+			prepared++
+		}
+	}
+	if len(l.segs) < 5 || prepared != len(l.segs) {
+		t.Fatalf("%d segments, %d of the prepared size %d", len(l.segs), prepared, segSize)
+	}
+	if _, err := mem.Stat(filepath.Join(testDir, prepName)); err != nil {
+		t.Fatalf("no next segment file in the making: %v", err)
+	}
+	crash := mem.CrashClone()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.Stat(filepath.Join(testDir, prepName)); err == nil {
+		t.Fatal("Close left the prepared file")
+	}
+	for _, fsys := range []vfs.FS{mem, crash} {
+		l2, err := Open(fsys, testDir, Options{SegmentSize: segSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readFrom(t, l2, 0)
+		if len(got) != len(model) {
+			t.Fatalf("read back %d records, want %d", len(got), len(model))
+		}
+		checkRecords(t, "zero-filled segments", got, model, 1)
+		if err := l2.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fsys.Stat(filepath.Join(testDir, prepName)); err == nil {
+			t.Fatal("Open left the prepared file a crash left")
+		}
 	}
 }
 

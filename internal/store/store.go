@@ -47,6 +47,10 @@ type Options struct {
 	// NodeSegmentSize is the node log's segment size; zero means the
 	// default.
 	NodeSegmentSize int64
+	// ZeroFillWAL prepares each next WAL segment file zero-filled ahead
+	// of time (seglog.Options.ZeroFill), for faster fdatasyncs; meant for
+	// real disks, not for in-memory test filesystems.
+	ZeroFillWAL bool
 }
 
 // Store is an open data directory. Its methods are safe for concurrent use.
@@ -149,7 +153,7 @@ func (s *Store) open(opts Options) error {
 		s.ckpt.Path = filepath.Join(s.dir, checkpointName(s.ckpt.Seq))
 	}
 	w, err := wal.Open(s.fs, filepath.Join(s.dir, WALDir), wal.Options{
-		Options:      seglog.Options{SegmentSize: opts.SegmentSize, Logger: s.lg, FirstSeq: s.ckpt.Seq + 1},
+		Options:      seglog.Options{SegmentSize: opts.SegmentSize, Logger: s.lg, FirstSeq: s.ckpt.Seq + 1, ZeroFill: opts.ZeroFillWAL},
 		Policy:       opts.Policy,
 		SyncInterval: opts.SyncInterval,
 	})
