@@ -17,7 +17,9 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 	"time"
 
@@ -131,7 +133,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 // (ARCHITECTURE.md, Streams larger than RAM).
 const defaultGCPercent = 25
 
-// tuneGC applies defaultGCPercent unless GOGC is set, and gives the
+// tuneGC keeps GOGC at defaultGCPercent with at least heapHeadroom of room
+// (keepHeapHeadroom) unless GOGC is set, and gives the
 // runtime maxmemory as its soft memory limit unless GOMEMLIMIT is set:
 // near the limit the collector runs more often and returns freed memory to
 // the system promptly, where it otherwise returns it slowly (a fill of a
@@ -140,7 +143,7 @@ const defaultGCPercent = 25
 // CONFIG SET maxmemory applies at once; 0 removes the limit.
 func tuneGC(cfg *config.Config) {
 	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(defaultGCPercent)
+		keepHeapHeadroom()
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
 		return
@@ -151,6 +154,53 @@ func tuneGC(cfg *config.Config) {
 	}
 	_ = apply()
 	cfg.OnChange(apply, "maxmemory")
+}
+
+// heapHeadroom is the least the heap may grow above the live data before a
+// collection. GOGC alone scales with the live heap: at 25% a server with a
+// few megabytes live (its buffers, small streams) was collected after every
+// megabyte or so allocated, 28 times in 8 s at 5,000 messages/s, each
+// collection stopping the world for up to a millisecond on a busy 2-core
+// machine, which made the p99.9 of end-to-end latency. With 64 MB of room
+// a small heap is collected rarely, and a large one keeps its 25%.
+const heapHeadroom = 64 << 20
+
+// maxGCPercent bounds gcPercent for a nearly empty heap: the runtime's
+// smallest heap goal (4 MB at GOGC 100) scales with it to heapHeadroom.
+const maxGCPercent = 100 * heapHeadroom / (4 << 20)
+
+// gcPercent is the GOGC that leaves at least heapHeadroom above a live heap
+// of live bytes, and never less than defaultGCPercent.
+func gcPercent(live uint64) int {
+	if live == 0 {
+		return maxGCPercent
+	}
+	return int(min(maxGCPercent, max(defaultGCPercent, heapHeadroom*100/live)))
+}
+
+// gcSentinel is garbage whose finalizer runs once per collection.
+type gcSentinel struct{ _ [16]byte }
+
+// keepHeapHeadroom sets GOGC to gcPercent of the live heap each collection
+// finds, from a finalizer that re-arms itself, so the goal follows a heap
+// that grows fast (loading a checkpoint) without a polling goroutine; the
+// soft memory limit, from maxmemory, still bounds the heap.
+func keepHeapHeadroom() {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	cur := gcPercent(0)
+	debug.SetGCPercent(cur)
+	var arm func()
+	arm = func() {
+		runtime.SetFinalizer(new(gcSentinel), func(*gcSentinel) {
+			metrics.Read(sample)
+			if p := gcPercent(sample[0].Value.Uint64()); p > cur*11/10 || p < cur*9/10 {
+				debug.SetGCPercent(p)
+				cur = p
+			}
+			arm()
+		})
+	}
+	arm()
 }
 
 // memoryLimit is the runtime's soft memory limit for maxmemory (0: none).

@@ -245,3 +245,23 @@ func TestMemoryLimitFromMaxmemory(t *testing.T) {
 		t.Fatalf("GOMEMLIMIT was overridden: %d", got)
 	}
 }
+
+// TestGCPercent: GOGC leaves at least heapHeadroom above the live heap,
+// never less than defaultGCPercent, and is bounded for an empty heap.
+func TestGCPercent(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, maxGCPercent},
+		{1, maxGCPercent},
+		{4 << 20, 1600},               // 64 MB of room above 4 MB
+		{64 << 20, 100},               // goal 128 MB
+		{256 << 20, defaultGCPercent}, // 25% is 64 MB
+		{8 << 30, defaultGCPercent},
+	} {
+		if got := gcPercent(c.live); got != c.want {
+			t.Errorf("gcPercent(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
+}
