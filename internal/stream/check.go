@@ -159,10 +159,10 @@ func (g *Group) check() error {
 				err = fmt.Errorf("chunk bound %v, tree key %v", c.lo, r.lo)
 			case c.n <= 0 || c.n > pelChunkCap:
 				err = fmt.Errorf("chunk %v holds %d", c.lo, c.n)
-			case c.ids[0].Less(c.lo):
-				err = fmt.Errorf("chunk %v starts at %v", c.lo, c.ids[0])
-			case prevChunk != nil && !prevChunk.ids[prevChunk.n-1].Less(c.lo):
-				err = fmt.Errorf("chunk %v: bound not above the previous chunk's last %v", c.lo, prevChunk.ids[prevChunk.n-1])
+			case c.id(0).Less(c.lo):
+				err = fmt.Errorf("chunk %v starts at %v", c.lo, c.id(0))
+			case prevChunk != nil && !prevChunk.last().Less(c.lo):
+				err = fmt.Errorf("chunk %v: bound not above the previous chunk's last %v", c.lo, prevChunk.last())
 			case int(c.hidx) >= len(p.heap) || c.hidx < 0 || p.heap[c.hidx] != c:
 				err = fmt.Errorf("chunk %v not at its heap index %d", c.lo, c.hidx)
 			}
@@ -171,7 +171,7 @@ func (g *Group) check() error {
 			}
 			min := c.key(0)
 			for i := 0; i < int(c.n); i++ {
-				id := c.ids[i]
+				id := c.id(i)
 				if !first && !prevID.Less(id) {
 					err = fmt.Errorf("PEL %v after %v", id, prevID)
 					return false
@@ -180,13 +180,14 @@ func (g *Group) check() error {
 				if k := c.key(i); k.less(min) {
 					min = k
 				}
-				if seqs[c.seqs[i]] {
-					err = fmt.Errorf("PEL %v: claim sequence %d reused", id, c.seqs[i])
+				seq := c.seq(i)
+				if seqs[seq] {
+					err = fmt.Errorf("PEL %v: claim sequence %d reused", id, seq)
 					return false
 				}
-				seqs[c.seqs[i]] = true
-				if c.seqs[i] > g.seq {
-					err = fmt.Errorf("PEL %v: sequence %d above counter %d", id, c.seqs[i], g.seq)
+				seqs[seq] = true
+				if seq > g.seq {
+					err = fmt.Errorf("PEL %v: sequence %d above counter %d", id, seq, g.seq)
 					return false
 				}
 				o := c.owners[i]
@@ -268,11 +269,17 @@ func (s *idSet) check() error {
 	if s.tree != nil {
 		s.tree.Ascend(func(r idRef) bool {
 			c := r.c
-			if r.lo != c.lo || len(c.ids) == 0 || len(c.ids) > idChunkCap || c.ids[0].Less(c.lo) || !first && !prev.Less(c.lo) {
-				err = fmt.Errorf("chunk %v: bad bound or size %d", c.lo, len(c.ids))
+			k := c.len()
+			if r.lo != c.lo || k == 0 || k > idChunkCap || c.at(0).Less(c.lo) || !first && !prev.Less(c.lo) {
+				err = fmt.Errorf("chunk %v: bad bound or size %d", c.lo, k)
 				return false
 			}
-			for _, id := range c.ids {
+			if c.wide != nil && c.ids != nil || cap(c.ids) > idChunkCap || cap(c.wide) > idChunkCap {
+				err = fmt.Errorf("chunk %v: packed array of %d, wide of %d", c.lo, cap(c.ids), cap(c.wide))
+				return false
+			}
+			for i := range k {
+				id := c.at(i)
 				if !first && !prev.Less(id) {
 					err = fmt.Errorf("%v after %v", id, prev)
 					return false

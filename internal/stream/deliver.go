@@ -11,7 +11,7 @@ type Pending struct {
 }
 
 func (g *Group) pending(c *pelChunk, i int) Pending {
-	return Pending{ID: c.ids[i], Consumer: g.byIdx[c.owners[i]], DeliveryTime: c.times[i], DeliveryCount: c.counts[i]}
+	return Pending{ID: c.id(i), Consumer: g.byIdx[c.owners[i]], DeliveryTime: c.time(i), DeliveryCount: c.count(i)}
 }
 
 // PendingRange calls fn for group PEL entries with start <= ID <= end in ID
@@ -43,7 +43,7 @@ func (g *Group) PendingFirstLast() (first, last ID, ok bool) {
 	}
 	lo, _ := g.pel.tree.Min()
 	hi, _ := g.pel.tree.Max()
-	return lo.c.ids[0], hi.c.ids[hi.c.n-1], true
+	return lo.c.id(0), hi.c.last(), true
 }
 
 // PendingOf returns the PEL entry for id.
@@ -75,7 +75,7 @@ func (g *Group) moveTo(pc *pelChunk, i int, to *Consumer, t int64) {
 		idx = to.idx
 	}
 	if from := pc.owners[i]; from != idx {
-		id := pc.ids[i]
+		id := pc.id(i)
 		if from == 0 {
 			g.nacked--
 		} else {
@@ -96,7 +96,7 @@ func (g *Group) drop(pc *pelChunk, i int) {
 	if o := pc.owners[i]; o == 0 {
 		g.nacked--
 	} else {
-		g.byIdx[o].pel.remove(pc.ids[i])
+		g.byIdx[o].pel.remove(pc.id(i))
 	}
 	g.pel.remove(pc, i)
 }
@@ -131,7 +131,7 @@ func (s *Stream) ReadNew(g *Group, c *Consumer, count int64, noAck bool, nowMs i
 		fn(e)
 		if !noAck {
 			if pc, i, ok := g.pel.get(e.ID); ok {
-				pc.counts[i] = 1
+				pc.setCount(i, 1)
 				g.moveTo(pc, i, c, nowMs)
 			} else {
 				g.add(e.ID, c, nowMs, 1)
@@ -162,7 +162,7 @@ func (s *Stream) ReadHistory(g *Group, c *Consumer, after ID, count int64, nowMs
 			s.fields = e.Fields[:0]
 			fn(e, true)
 			if pc, i, ok := g.pel.get(id); ok {
-				pc.counts[i]++
+				pc.setCount(i, pc.count(i)+1)
 				g.pel.setOrder(pc, i, nowMs, pc.owners[i], g.nextSeq())
 			}
 		} else {
@@ -215,14 +215,14 @@ func (s *Stream) Claim(g *Group, c *Consumer, id ID, o ClaimOpts, scratch [][]by
 		}
 		g.add(id, c, o.DeliveryTime, count)
 	} else {
-		if pc.owners[i] != 0 && o.MinIdle > 0 && o.NowMs-pc.times[i] < o.MinIdle {
+		if pc.owners[i] != 0 && o.MinIdle > 0 && o.NowMs-pc.time(i) < o.MinIdle {
 			return Entry{}, false, false
 		}
 		switch {
 		case o.RetryCount >= 0:
-			pc.counts[i] = o.RetryCount
+			pc.setCount(i, o.RetryCount)
 		case !o.JustID:
-			pc.counts[i]++
+			pc.setCount(i, pc.count(i)+1)
 		}
 		g.moveTo(pc, i, c, o.DeliveryTime)
 	}
@@ -248,17 +248,17 @@ func (s *Stream) AutoClaim(g *Group, c *Consumer, start ID, minIdle, count int64
 			return ID{}
 		}
 		attempts--
-		id := pc.ids[i]
+		id := pc.id(i)
 		after, more := id.Incr()
 		switch {
 		case !s.Exists(id):
 			g.drop(pc, i)
 			deleted(id)
 			count--
-		case minIdle > 0 && pc.owners[i] != 0 && nowMs-pc.times[i] < minIdle:
+		case minIdle > 0 && pc.owners[i] != 0 && nowMs-pc.time(i) < minIdle:
 		default:
 			if !justID {
-				pc.counts[i]++
+				pc.setCount(i, pc.count(i)+1)
 			}
 			g.moveTo(pc, i, c, nowMs)
 			c.active = nowMs
@@ -277,7 +277,7 @@ func (s *Stream) AutoClaim(g *Group, c *Consumer, start ID, minIdle, count int64
 		cursor = after
 	}
 	if pc, i, ok := g.pel.ceil(cursor); ok {
-		return pc.ids[i]
+		return pc.id(i)
 	}
 	return ID{}
 }
@@ -304,8 +304,8 @@ func (s *Stream) ClaimIdle(g *Group, c *Consumer, minIdle, count, nowMs int64, f
 	g.claimIDs = ids[:0]
 	for _, id := range ids {
 		pc, i, _ := g.pel.get(id)
-		idle, deliveries := nowMs-pc.times[i], pc.counts[i]
-		pc.counts[i]++
+		idle, deliveries := nowMs-pc.time(i), pc.count(i)
+		pc.setCount(i, deliveries+1)
 		g.moveTo(pc, i, c, nowMs)
 		e, _ := s.Lookup(id, s.fields)
 		s.fields = e.Fields[:0]
@@ -335,7 +335,7 @@ func (s *Stream) NextClaimTime(g *Group, minIdle int64) (at int64, ok bool) {
 		return 0, false
 	}
 	pc, i, _ := g.pel.get(found)
-	t := pc.times[i]
+	t := pc.time(i)
 	if minIdle > math.MaxInt64-t {
 		return math.MaxInt64, true
 	}
@@ -361,7 +361,7 @@ const (
 // maximum for FATAL, or 0.
 func (g *Group) Nack(s *Stream, id ID, mode NackMode, retryCount int64, force bool) bool {
 	if pc, i, ok := g.pel.get(id); ok {
-		cnt := pc.counts[i]
+		cnt := pc.count(i)
 		switch {
 		case retryCount >= 0:
 			cnt = retryCount
@@ -374,7 +374,7 @@ func (g *Group) Nack(s *Stream, id ID, mode NackMode, retryCount int64, force bo
 		case mode == NackFatal:
 			cnt = math.MaxInt64
 		}
-		pc.counts[i] = cnt
+		pc.setCount(i, cnt)
 		g.moveTo(pc, i, nil, 0)
 		return true
 	}

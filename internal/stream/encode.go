@@ -337,7 +337,7 @@ func (w *partWriter) group(g *Group, zeroSeen bool) error {
 				w.buf = append(w.buf, recPEL)
 				run, full, prevTime, prevSeq = true, true, 0, 0
 			}
-			b, id := w.buf, c.ids[i]
+			b, id := w.buf, c.id(i)
 			if full {
 				b, full = appendID(b, id), false
 			} else {
@@ -349,11 +349,13 @@ func (w *partWriter) group(g *Group, zeroSeen bool) error {
 					b = appendUvarint(b, id.Seq)
 				}
 			}
-			b = appendUvarint(b, zigzag(c.times[i]-prevTime))
-			b = appendUvarint(b, uint64(c.counts[i]))
-			b = appendUvarint(b, zigzag(int64(c.seqs[i])-int64(prevSeq)))
+			t := c.time(i)
+			b = appendUvarint(b, zigzag(t-prevTime))
+			b = appendUvarint(b, uint64(c.count(i)))
+			seq := c.seq(i)
+			b = appendUvarint(b, zigzag(int64(seq)-int64(prevSeq)))
 			w.buf = appendUvarint(b, uint64(ord[c.owners[i]]))
-			prevID, prevTime, prevSeq = id, c.times[i], c.seqs[i]
+			prevID, prevTime, prevSeq = id, t, seq
 		}
 		return true
 	})
@@ -1026,11 +1028,12 @@ func (d *Decoder) pelRun(r *reader) error {
 			d.consOwned[k]++
 			oc := d.consOpen[k]
 			if oc == nil {
-				oc = &idChunk{lo: id, ids: make([]ID, 0, min(idChunkCap, d.consPend[k]-d.consOwned[k]+1))}
+				oc = newIDChunk(id, int(min(idChunkCap, d.consPend[k]-d.consOwned[k]+1)))
 				d.consOpen[k] = oc
+			} else {
+				oc.insertAt(oc.len(), id)
 			}
-			oc.ids = append(oc.ids, id)
-			if len(oc.ids) == idChunkCap {
+			if oc.len() == idChunkCap {
 				closeIDChunk(&g.consumers[k].pel, oc)
 				d.consOpen[k] = nil
 			}
@@ -1040,12 +1043,11 @@ func (d *Decoder) pelRun(r *reader) error {
 			c = &pelChunk{}
 			d.chunk = c
 		}
-		j := int(c.n)
-		c.ids[j], c.times[j], c.counts[j], c.seqs[j] = id, t, int64(cnt), uint32(seq)
+		var idx uint32
 		if owner > 0 {
-			c.owners[j] = g.consumers[owner-1].idx
+			idx = g.consumers[owner-1].idx
 		}
-		c.n++
+		c.insertAt(int(c.n), id, t, int64(cnt), uint32(seq), idx)
 		if c.n == pelChunkCap {
 			closePELChunk(&g.pel, c)
 			d.chunk = nil
@@ -1059,16 +1061,16 @@ func closeIDChunk(s *idSet, c *idChunk) {
 	if s.tree == nil {
 		s.tree = btree.NewG(treeDegree, idRefLess)
 	}
-	c.lo = c.ids[0]
+	c.lo = c.at(0)
 	s.tree.ReplaceOrInsert(idRef{c.lo, c})
-	s.n += int64(len(c.ids))
+	s.n += int64(c.len())
 }
 
 func closePELChunk(p *pel, c *pelChunk) {
 	if p.tree == nil {
 		p.tree = btree.NewG(treeDegree, pelRefLess)
 	}
-	c.lo = c.ids[0]
+	c.lo = c.id(0)
 	c.recomputeMin()
 	p.tree.ReplaceOrInsert(pelRef{c.lo, c})
 	p.heapPush(c)

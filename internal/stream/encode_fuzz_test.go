@@ -64,7 +64,28 @@ func fuzzSeedStreams(tb testing.TB) []*Stream {
 	full.IDMPRecord([]byte("p1"), []byte("i2"), ID{4, 1}, 150)
 	full.IDMPRecord([]byte("p2"), []byte("i1"), ID{7, 1}, 160)
 	full.IDMPDuplicate()
-	return []*Stream{New(), tombstoneStream(tb), emptyAfterSetID(tb), full}
+	return []*Stream{New(), tombstoneStream(tb), emptyAfterSetID(tb), full, widePELStream(tb)}
+}
+
+// widePELStream has PEL chunks that do not pack (pel.go): IDs with a seq
+// of 2^32 and 2^32 ms apart, delivery times 2^32 ms apart, huge counts.
+func widePELStream(tb testing.TB) *Stream {
+	s := New()
+	for i := uint64(0); i < 200; i++ {
+		addL(tb, s, ID{1000 + i/50, i % 50}, Limits{MaxEntries: 50})
+	}
+	add(tb, s, ID{1003, 1 << 32})
+	add(tb, s, ID{1000 + 1<<32, 0})
+	g := mustGroup(tb, s, "g", MinID)
+	readAll(s, g, consumer(g, "a", 10), 0, 10)
+	now := int64(1 << 33)
+	c := consumer(g, "b", now)
+	for _, id := range []ID{{1000, 1}, {1002, 7}, {1003, 1 << 32}} {
+		s.Claim(g, c, id, ClaimOpts{NowMs: now, DeliveryTime: now, RetryCount: 1 << 40}, nil)
+	}
+	g.Nack(s, ID{1001, 3}, NackFatal, -1, false)
+	check(tb, s)
+	return s
 }
 
 // FuzzDecodeParts feeds arbitrary parts to a Decoder. It must never panic;

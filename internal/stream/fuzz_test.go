@@ -312,12 +312,25 @@ var fuzzOpsSeeds = [][]byte{
 	ops(rec(opAddBulk, 255, 0), rec(opCreateGroup, 0, 0, 0, 0), rec(opReadNew, 0, 0, 0, 5, 3), rec(opReadNew, 0, 0, 0, 0, 0),
 		rec(opClaim, 0, 1, 0, 0, 2, 0, 0, 0, 2, 0, 2, 0, 4, 0, 3), rec(opNack, 0, 2, 2, 0, 1, 0, 0, 0, 1),
 		rec(opClock, 3), rec(opClaimIdle, 0, 2, 0, 2, 0), rec(opAutoClaim, 0, 3, 0, 0, 0, 9, 0)),
+	// PEL chunks that do not pack.
+	fuzzWideSeed,
 	// IDMP: record, look up, expire with time, XCFGSET, automatic IIDs.
 	ops(rec(opAddAuto), rec(opIDMPRecord, 0, 0, 1, 5), rec(opIDMPLookup, 0, 0, 1, 1), rec(opIDMPRecord, 0, 0, 2, 5),
 		rec(opIDMPRecord, 1, 3, 1, 0, 1, 0, 5), rec(opClock, 7), rec(opIDMPLookup, 0, 0, 1),
 		rec(opSetIDMP, 1, 2), rec(opIDMPRecord, 2, 0, 0, 5), rec(opIDMPRecord, 2, 0, 1, 5), rec(opIDMPRecord, 2, 0, 4, 5),
 		rec(opDup), rec(opIDMPLookup, 2, 0, 4), rec(opIDMPLookup, 2, 0, 0), rec(opClock, 5), rec(opIDMPLookup, 2, 0, 4)),
 }
+
+// fuzzWideSeed makes PEL chunks that do not pack: IDs and delivery times
+// 2^32 ms apart, huge RETRYCOUNTs, FATAL NACKs, an ID with a seq of 2^32;
+// then claims, acks and a consumer removal split and merge them.
+var fuzzWideSeed = ops(rec(opAddBulk, 255, 0), rec(opCreateGroup, 0, 0, 0, 0), rec(opReadNew, 0, 0, 0, 0, 0), rec(opClock, 10),
+	rec(opAddBulk, 100, 0), rec(opReadNew, 0, 1, 0, 0, 0),
+	rec(opClaim, 0, 1, 0, 0, 0, 0, 5, 3, 6, 2, 2, 5, 2, 130, 2, 201),
+	rec(opNack, 0, 2, 0, 2, 5, 1, 2, 9, 2, 40), rec(opAddExplicit, 6, 5), rec(opAddBulk, 10, 0),
+	rec(opReadNew, 0, 2, 0, 0, 0), rec(opClock, 11), rec(opClaimIdle, 0, 3, 0, 0, 3),
+	rec(opAck, 0, 2, 2, 7, 2, 130, 2, 201), rec(opDeleteConsumer, 0, 1), rec(opClaimIdle, 0, 2, 0, 0, 0),
+	rec(opDup), rec(opAutoClaim, 0, 3, 0, 0, 0, 9, 0))
 
 // rec is one operation's record.
 func rec(op byte, params ...byte) []byte {
@@ -586,7 +599,10 @@ func (f *streamFuzzer) pickID() ID {
 	case 5:
 		return m.lastID
 	case 6:
-		return []ID{MinID, MaxID, {math.MaxUint64, math.MaxUint64 - 1}, {m.lastID.Ms, math.MaxUint64}, {1, 0}}[in.intn(5)]
+		// The extremes, and IDs that do not pack in a PEL chunk with the
+		// last ID's (a seq of 2^32, 2^32 ms later).
+		return []ID{MinID, MaxID, {math.MaxUint64, math.MaxUint64 - 1}, {m.lastID.Ms, math.MaxUint64}, {1, 0},
+			{m.lastID.Ms, 1 << 32}, {m.lastID.Ms + 1<<32, 0}}[in.intn(7)]
 	case 7:
 		b, shift := in.byte(), in.byte()
 		return ID{uint64(b) << (8 * (shift % 8)), uint64(shift / 8)}
@@ -594,6 +610,10 @@ func (f *streamFuzzer) pickID() ID {
 	b := in.byte()
 	return ID{m.lastID.Ms + uint64(b%4) - 1, uint64(b / 4 % 4)}
 }
+
+// fuzzCounts are RETRYCOUNT values: small ones, and counts that do not fit
+// a PEL chunk's 32-bit column (MaxInt64 wraps when incremented).
+var fuzzCounts = []int64{0, 1, 2, 3, 1<<32 - 1, 1 << 32, math.MaxInt64, 1 << 40}
 
 // Field names and values: few names, so that nodes share master fields;
 // values of every listpack size class, and strings that are, or almost
@@ -1038,9 +1058,11 @@ func (f *streamFuzzer) step() {
 			Force:      in.intn(3) == 2,
 			JustID:     in.intn(3) == 2,
 		}
-		o.DeliveryTime = max(0, f.now-[]int64{0, 1, 10, 100, 1000}[in.intn(5)])
+		// Times 2^32 ms apart or more, and 1, do not pack in a PEL chunk
+		// with recent ones.
+		o.DeliveryTime = max(0, f.now-[]int64{0, 1, 10, 100, 1000, 1 << 32, f.now - 1}[in.intn(7)])
 		if in.intn(4) == 3 {
-			o.RetryCount = int64(in.intn(4))
+			o.RetryCount = fuzzCounts[in.intn(len(fuzzCounts))]
 		}
 		for k := 1 + in.intn(3); k > 0; k-- {
 			id := f.pickID()
@@ -1204,7 +1226,7 @@ func (f *streamFuzzer) step() {
 		}
 		mode, retry, force := NackMode(in.intn(3)), int64(-1), in.intn(3) == 2
 		if in.intn(3) == 2 {
-			retry = int64(in.intn(4))
+			retry = fuzzCounts[in.intn(len(fuzzCounts))]
 		}
 		for k := 1 + in.intn(3); k > 0; k-- {
 			id := f.pickID()
@@ -1411,7 +1433,8 @@ func (f *streamFuzzer) step() {
 		f.verifyEntries("read")
 
 	case opClock:
-		d := []int64{0, 1, 5, 50, 500, 5000, 99_999, 100_000, 1_000_000}[in.intn(9)]
+		// The last three put delivery times and IDs 2^32 ms apart.
+		d := []int64{0, 1, 5, 50, 500, 5000, 99_999, 100_000, 1_000_000, 1<<32 - 2, 1 << 32, 60 * 86_400_000}[in.intn(12)]
 		f.now += d
 		f.logf("clock +%d = %d", d, f.now)
 

@@ -243,7 +243,7 @@ func (g *Group) renumber() {
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a].k.less(all[b].k) })
 	for n, e := range all {
-		e.c.seqs[e.i] = uint32(n)
+		e.c.setSeq(e.i, uint32(n))
 	}
 	g.seq = uint32(len(all))
 	for _, c := range g.pel.heap {

@@ -985,7 +985,7 @@ func TestPELStructureRandom(t *testing.T) {
 				g.moveTo(pc, i, to, tm)
 				if o < 0 {
 					tm = 0
-					g.pel.setOrder(pc, i, 0, 0, pc.seqs[i])
+					g.pel.setOrder(pc, i, 0, 0, pc.seq(i))
 				}
 				model[x] = ent{o, tm}
 				break

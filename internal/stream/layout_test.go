@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/runnel-io/runnel/internal/redistest"
 )
@@ -361,3 +363,49 @@ func memEntry(r *rand.Rand) []string {
 
 // memID spaces IDs as redis-cli --pipe did: about 750 per millisecond.
 func memID(i int) ID { return ID{1795654869235 + uint64(i/750), uint64(i % 750)} }
+
+// allocSink keeps allocSize's objects on the heap.
+var allocSink any
+
+// allocSize is the bytes the allocator takes for one object made by
+// alloc: its size class.
+func allocSize(alloc func() any) uint64 {
+	const n = 256
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range n {
+		allocSink = alloc()
+	}
+	runtime.ReadMemStats(&after)
+	allocSink = nil
+	return (after.TotalAlloc - before.TotalAlloc) / n
+}
+
+// TestPELChunkSizes pins the PEL chunks' layout: a group PEL chunk of
+// pelChunkCap entries of 24 bytes fills the 2688-byte size class, a full
+// consumer PEL chunk's packed array the 2048-byte class, and the wide
+// arrays (rare) fit their classes closely.
+func TestPELChunkSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		size, class uintptr
+		alloc       func() any
+	}{
+		{"pelChunk", unsafe.Sizeof(pelChunk{}), 2688, func() any { return new(pelChunk) }},
+		{"idChunk array", idChunkCap * unsafe.Sizeof(uint64(0)), 2048, func() any { return &make([]uint64, idChunkCap)[0] }},
+		{"idChunk", unsafe.Sizeof(idChunk{}), 80, func() any { return new(idChunk) }},
+		{"wide IDs", unsafe.Sizeof([pelChunkCap]ID{}), 1792, func() any { return new([pelChunkCap]ID) }},
+		{"wide times", unsafe.Sizeof([pelChunkCap]int64{}), 896, func() any { return new([pelChunkCap]int64) }},
+	} {
+		if got := allocSize(tc.alloc); uintptr(got) != tc.class {
+			t.Errorf("%s: %d bytes take %d, want the %d-byte class", tc.name, tc.size, got, tc.class)
+		}
+	}
+	// Every byte but the header's is entries': 24 per entry, and one more
+	// entry would overflow the class.
+	const header = unsafe.Offsetof(pelChunk{}.ids)
+	if size := unsafe.Sizeof(pelChunk{}); header != 80 || size != header+24*pelChunkCap || size+24 <= 2688 {
+		t.Errorf("pelChunk: %d bytes, header %d, for %d entries", size, header, pelChunkCap)
+	}
+}

@@ -103,8 +103,11 @@ func TestMemoryPerEntryVsRedis(t *testing.T) {
 }
 
 // TestMemoryPerPendingEntry measures the Go heap per pending entry with a
-// million entries pending in one group (one consumer): Redis spends about
-// 170 bytes (redis/redis#14402); the target here is 85.
+// million entries pending in one group (one consumer): redis-server 7.0.15
+// takes about 87 bytes of RSS per pending entry (runnel-bench --workload
+// memory), issue 5's target is at most half of that. The layout gives
+// 2688/108 bytes per group PEL entry and 8 per consumer PEL entry, plus
+// chunk headers and the B-trees: 34.2 in all; 35 leaves a small margin.
 func TestMemoryPerPendingEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("memory measurement")
@@ -128,8 +131,8 @@ func TestMemoryPerPendingEntry(t *testing.T) {
 	after := heapAlloc()
 	per := float64(after-before) / n
 	t.Logf("PEL: %.1f bytes per pending entry (%d entries)", per, g.PendingCount())
-	if g.PendingCount() != n || per > 85 {
-		t.Errorf("%.1f bytes per pending entry, want <= 85", per)
+	if g.PendingCount() != n || per > 35 {
+		t.Errorf("%.1f bytes per pending entry, want <= 35", per)
 	}
 	// Claiming the oldest stays cheap with a million pending.
 	c2 := consumer(g, "consumer-2", 0)

@@ -530,8 +530,8 @@ const (
 	bodySize     = 40  // node body, while in memory
 	groupSize    = 160 // Group struct
 	consumerSize = 96  // Consumer struct and its set header
-	pelEntrySize = 41  // group PEL chunk bytes per entry
-	idEntrySize  = 16  // consumer PEL bytes per entry
+	pelEntrySize = 25  // group PEL chunk bytes per entry (2688/pelChunkCap)
+	idEntrySize  = 8   // consumer PEL bytes per entry (packed IDs)
 )
 
 // ObjectSize implements engine.MemorySizer (MEMORY USAGE): the bytes the
