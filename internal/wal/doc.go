@@ -63,6 +63,11 @@
 // Sync, TruncateFront, Close, a new segment file) first waits for the
 // background one; one is in flight at a time.
 //
+// Under everysec and no, a waiter that finds no round in flight and the
+// log free runs the write round itself (a leader, by TryLock on logMu)
+// instead of waking the committer and being woken by it; while it writes,
+// other waiters go to the committer as before.
+//
 // # How an always writer's reply waits
 //
 // A command handler appends its record and goes on; the reply is not held

@@ -776,3 +776,45 @@ func BenchmarkAppendWaitAlways(b *testing.B) {
 		})
 	}
 }
+
+// TestWaiterLeadsWriteRound: under everysec a waiter that finds no round in
+// flight writes the round itself; it needs no committer (stopped here).
+func TestWaiterLeadsWriteRound(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	w := openWAL(t, mem, Options{Policy: EverySec, CheckInterval: time.Hour})
+	first := appendN(t, w, "first", 1) // starts the segment
+	for seq := range first {
+		if err := w.WaitDurable(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(w.stop)
+	<-w.done                     // the committer is gone
+	w.stop = make(chan struct{}) // for Close
+	want := appendN(t, w, "led", 3)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for seq := range want {
+			if err == nil {
+				err = w.WaitDurable(seq)
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitDurable under everysec waited for the committer")
+	}
+	if st := w.Stats(); st.WrittenSeq != 4 {
+		t.Fatalf("written %d, want 4", st.WrittenSeq)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	requireHas(t, recovered(t, mem.CrashClone()), want)
+}
