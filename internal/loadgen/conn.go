@@ -140,3 +140,12 @@ func dialAll(ctx context.Context, addr string, n int) ([]*Conn, func(), error) {
 	stop := context.AfterFunc(ctx, closeAll)
 	return conns, func() { stop(); closeAll() }, nil
 }
+
+// dialOne is dialAll of one connection.
+func dialOne(ctx context.Context, addr string) (*Conn, func(), error) {
+	conns, release, err := dialAll(ctx, addr, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conns[0], release, nil
+}

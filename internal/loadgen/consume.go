@@ -121,13 +121,11 @@ func prefill(ctx context.Context, o *ConsumeOptions) error {
 	if err := deleteKeys(ctx, o.Addr, o.Key); err != nil {
 		return err
 	}
-	c, err := Dial(ctx, o.Addr)
+	c, release, err := dialOne(ctx, o.Addr)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	defer release()
 	cmd := xaddCommand(o.Key, 0, o.Fields, o.Size)
 	for left := o.N; left > 0; {
 		k := min(left, int64(o.Pipeline))

@@ -71,13 +71,11 @@ func Idle(ctx context.Context, o IdleOptions) (*Result, error) {
 	if err := raiseFileLimit(uint64(o.Clients) + 64); err != nil {
 		return nil, fmt.Errorf("loadgen: idle: %d clients: %w", o.Clients, err)
 	}
-	c, err := Dial(ctx, o.Addr)
+	c, release, err := dialOne(ctx, o.Addr)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	defer release()
 	if maxClients, err := configInt(c, "maxclients"); err != nil {
 		return nil, err
 	} else if maxClients < int64(o.Clients)+1 {

@@ -68,13 +68,11 @@ func DeleteStreams(ctx context.Context, addr, prefix string, n int) error {
 // perKey sends, on a connection of its own, the commands send appends for
 // each key, 500 keys per write, and reads the replies of each key with recv.
 func perKey(ctx context.Context, addr string, keys [][]byte, send func(*Conn, []byte), recv func(*Conn, []byte) error) error {
-	c, err := Dial(ctx, addr)
+	c, release, err := dialOne(ctx, addr)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	defer release()
 	const batch = 500
 	for lo := 0; lo < len(keys); lo += batch {
 		part := keys[lo:min(lo+batch, len(keys))]

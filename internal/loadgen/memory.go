@@ -104,13 +104,11 @@ func Memory(ctx context.Context, o MemoryOptions) (*Result, error) {
 	if o.Stable == 0 {
 		o.Stable = time.Second
 	}
-	c, err := Dial(ctx, o.Addr)
+	c, release, err := dialOne(ctx, o.Addr)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	defer release()
 	m := &MemoryResult{}
 	reading := func(name string) (int64, error) {
 		rss, ok, err := settledRSS(ctx, c, o.Settle, o.Stable)

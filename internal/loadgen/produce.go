@@ -151,12 +151,10 @@ func Produce(ctx context.Context, o ProduceOptions) (*Result, error) {
 
 // deleteKeys deletes keys on a connection of its own.
 func deleteKeys(ctx context.Context, addr string, keys ...string) error {
-	c, err := Dial(ctx, addr)
+	c, release, err := dialOne(ctx, addr)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	defer release()
 	return c.Do(append([]string{"DEL"}, keys...)...)
 }
