@@ -5,9 +5,14 @@
 // redis.UniversalClient, so it works against Runnel and against any Redis
 // 7.0 or newer, and it imports nothing of Runnel's internals.
 //
-// This file set so far holds the Producer (producer.go) and the encoding
-// of published values as stream fields (fields.go).
+// So far it holds the Producer (producer.go), the encoding of published
+// values as stream fields (fields.go) and the consumer-group Worker
+// (worker.go): XREADGROUP BLOCK, a bounded number of concurrent handlers,
+// XACK on success, its own pending entries first after a restart, and a
+// graceful shutdown. Retries with backoff, reclaiming with XAUTOCLAIM,
+// dead-lettering and idempotency are to come.
 //
 // Concurrency: a Producer is safe for concurrent use by many goroutines,
-// as the redis.UniversalClient it wraps is.
+// as the redis.UniversalClient it wraps is. A Worker's Run is called once;
+// its handlers run on goroutines of their own, up to Concurrency at once.
 package streams
