@@ -190,13 +190,13 @@ func (w *Worker) acquire(ctx context.Context, slots chan struct{}) int {
 		return 0
 	}
 	n := 1
-	for ; n < cap(slots); n++ {
+	for n < cap(slots) {
 		select {
 		case slots <- struct{}{}:
-			continue
+			n++
 		default:
+			return n
 		}
-		break
 	}
 	return n
 }

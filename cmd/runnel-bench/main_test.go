@@ -21,6 +21,15 @@ func startRunnel(tb testing.TB) string {
 	return addr
 }
 
+// benchServers are the servers the workload tests run against.
+var benchServers = []struct {
+	name  string
+	start func(testing.TB) string
+}{
+	{"runnel", startRunnel},
+	{"redis", func(tb testing.TB) string { return redistest.StartRedis(tb).Addr() }},
+}
+
 // runBench runs the command with args and returns its status and output.
 func runBench(tb testing.TB, args ...string) (code int, stdout, stderr string) {
 	tb.Helper()
@@ -45,14 +54,7 @@ func TestRunWorkloads(t *testing.T) {
 		{"consume", []string{"--workload", "consume", "--n", "1000", "--groups", "2", "--consumers", "2", "--count", "50"}, "2000", "consume n=1000 groups=2 consumers=2 count=50 size=64 fields=1: "},
 		{"latency", []string{"--workload", "latency", "--rate", "2000", "--n", "200"}, "200", "latency rate=2000 consumers=2 size=64: "},
 	}
-	servers := []struct {
-		name  string
-		start func(testing.TB) string
-	}{
-		{"runnel", startRunnel},
-		{"redis", func(tb testing.TB) string { return redistest.StartRedis(tb).Addr() }},
-	}
-	for _, srv := range servers {
+	for _, srv := range benchServers {
 		t.Run(srv.name, func(t *testing.T) {
 			addr := srv.start(t)
 			for _, tc := range tests {
@@ -131,14 +133,7 @@ func TestRunNewWorkloads(t *testing.T) {
 				}
 			}},
 	}
-	servers := []struct {
-		name  string
-		start func(testing.TB) string
-	}{
-		{"runnel", startRunnel},
-		{"redis", func(tb testing.TB) string { return redistest.StartRedis(tb).Addr() }},
-	}
-	for _, srv := range servers {
+	for _, srv := range benchServers {
 		t.Run(srv.name, func(t *testing.T) {
 			addr := srv.start(t)
 			for _, tc := range tests {

@@ -514,14 +514,18 @@ func (w *WAL) roundPlanLocked(k roundKind) (sync, background bool) {
 // logMu must be held.
 func (w *WAL) commitLocked(k roundKind) error {
 	w.finishBackgroundLocked(false)
-	w.mu.Lock()
-	sync, _ := w.roundPlanLocked(k)
-	w.mu.Unlock()
-	if sync {
+	var sync, background bool
+	for {
+		w.mu.Lock()
+		sync, background = w.roundPlanLocked(k)
+		if !sync || w.bg == nil {
+			break // with mu held
+		}
+		// A foreground sync needs the file to itself: let the background
+		// one end (it needs no lock), then plan again.
+		w.mu.Unlock()
 		w.finishBackgroundLocked(true)
 	}
-	w.mu.Lock()
-	sync, background := w.roundPlanLocked(k)
 	if background && w.bg != nil {
 		background = false // the next round starts another once it ends
 	}
