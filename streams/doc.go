@@ -1,18 +1,25 @@
 // Package streams is Runnel's client library for the Redis Streams
 // patterns of the article Runnel is built from: producers that publish
-// with retention, consumer-group workers, dead-lettering and idempotency.
+// with retention, consumer-group workers that retry, take over and
+// dead-letter, idempotent and exactly-once steps, and dead-letter tools.
 // It speaks only standard commands over go-redis v9's
 // redis.UniversalClient, so it works against Runnel and against any Redis
 // 7.0 or newer, and it imports nothing of Runnel's internals.
 //
-// So far it holds the Producer (producer.go), the encoding of published
-// values as stream fields (fields.go) and the consumer-group Worker
-// (worker.go): XREADGROUP BLOCK, a bounded number of concurrent handlers,
-// XACK on success, its own pending entries first after a restart, and a
-// graceful shutdown. Retries with backoff, reclaiming with XAUTOCLAIM,
-// dead-lettering and idempotency are to come.
+// Files: producer.go publishes (MAXLEN ~, MINID ~ by age, XADD IDMP);
+// fields.go encodes values as stream fields; worker.go is the
+// consumer-group Worker (XREADGROUP BLOCK, bounded concurrent handlers,
+// XACK on success, retries with backoff through XCLAIM, taking over idle
+// messages with XREADGROUP CLAIM or XAUTOCLAIM, dead-lettering with
+// XADD+XACK in one MULTI/EXEC, graceful shutdown, events for metrics and
+// slog logging); tx.go is the output of an exactly-once stream-to-stream
+// step (NewTxWorker); middleware.go holds Idempotent (SET NX); deadletter.go
+// is the dead-letter entry format and dlq.go lists, shows and redrives
+// dead letters (a redrive is one WATCHed MULTI/EXEC).
 //
-// Concurrency: a Producer is safe for concurrent use by many goroutines,
-// as the redis.UniversalClient it wraps is. A Worker's Run is called once;
-// its handlers run on goroutines of their own, up to Concurrency at once.
+// Concurrency: Producers and the dead-letter functions are safe for
+// concurrent use by many goroutines, as the redis.UniversalClient they
+// wrap is. A Worker's Run is called once at a time; its handlers run on
+// goroutines of their own, up to Concurrency at once, and its Events hook
+// is called from them.
 package streams

@@ -1,10 +1,12 @@
 package streams
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -13,17 +15,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Message is one stream entry delivered to a Worker's handler.
-type Message struct {
-	Stream string
-	ID     string
-	Values map[string]any
-}
-
-// Handler processes one message. A nil error acknowledges it (XACK); an
-// error leaves it pending with this consumer, which delivers it again when
-// it restarts (Run reads its own pending entries first).
+// Handler processes one message. A nil error acknowledges it (XACK). An
+// error has it delivered again after WorkerOptions.Backoff, up to
+// MaxDeliveries deliveries in all; then it goes to the dead-letter stream.
+// Permanent(err) dead-letters it at once; ErrInProgress (from Idempotent)
+// has it wait its backoff without counting a delivery.
 type Handler func(ctx context.Context, m Message) error
+
+// TxHandler is a Handler for a stream-to-stream step: the messages it
+// publishes through tx are added in the same MULTI/EXEC as the XACK of m,
+// so they exist if and only if m is acknowledged (see NewTxWorker).
+type TxHandler func(ctx context.Context, m Message, tx *Tx) error
 
 // WorkerOptions configure a Worker. Group is required.
 type WorkerOptions struct {
@@ -31,8 +33,9 @@ type WorkerOptions struct {
 	// missing, starting at StartID.
 	Group string
 	// Consumer is this worker's name in the group; empty means
-	// DefaultConsumerName(). It must be stable across restarts: a worker
-	// that restarts under its name first finishes what it held.
+	// DefaultConsumerName(). A worker that restarts under the same name
+	// first finishes what it held; under a new name (a new pid), what
+	// the old one held is reclaimed after ClaimIdle.
 	Consumer string
 	// StartID is where a group Run creates starts: "$" (the default) for
 	// entries added from now on, "0" for the whole stream.
@@ -40,16 +43,118 @@ type WorkerOptions struct {
 	// Concurrency is how many handlers run at once (default 1).
 	Concurrency int
 	// Block is how long one XREADGROUP waits for new entries (default
-	// 2s). go-redis does not interrupt a blocked read when its context is
-	// cancelled, so it also bounds how long Run takes to notice shutdown;
-	// entries delivered meanwhile are handled, not stranded.
+	// 2s). Run interrupts it (CLIENT UNBLOCK) when a retry falls due or
+	// at shutdown; with a client that has no dedicated connections (a
+	// cluster client) it is how late those can be.
 	Block time.Duration
 	// ShutdownTimeout bounds how long Run waits, once its context is done,
 	// for the handlers in flight (default 30s); their context is cancelled
-	// when it expires.
+	// when it expires and their messages stay pending.
 	ShutdownTimeout time.Duration
-	// Logger receives handler failures and read errors; nil discards them.
+	// MaxDeliveries is how many times a message is delivered before it is
+	// dead-lettered (default 5): a handler runs at most that many times
+	// for it. A negative value never dead-letters.
+	MaxDeliveries int
+	// DeadLetterStream receives dead-lettered messages (default
+	// DefaultDeadLetterStream). With Redis Cluster it must hash to the
+	// same slot as the stream (a hash tag), as MULTI needs.
+	DeadLetterStream string
+	// Backoff is how long to wait before delivering again a message whose
+	// n-th delivery failed (default ExponentialBackoff(time.Second,
+	// 30*time.Second)). The wait is capped at ClaimIdle/2, so that no
+	// other worker takes a message over while it waits for its retry.
+	Backoff func(deliveries int) time.Duration
+	// ClaimIdle is how long a message may stay pending with a consumer
+	// before another takes it over (default 60s): a consumer that died
+	// or hangs loses its messages after that long. It must be longer
+	// than the slowest handler run, or a slow message is run twice.
+	ClaimIdle time.Duration
+	// Events, if set, is called (synchronously, from the worker's
+	// goroutines) for each thing that happens to a message: the hook for
+	// metrics.
+	Events func(Event)
+	// Logger receives failures, dead-letters, reclaims and command
+	// errors; nil discards them.
 	Logger *slog.Logger
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// EventHandled: the handler succeeded and the message was
+	// acknowledged (with its outputs, for a TxHandler). Duration is the
+	// handler's run time.
+	EventHandled EventKind = iota
+	// EventFailed: the handler failed (Err); the message is delivered
+	// again after its backoff.
+	EventFailed
+	// EventDeadLettered: the message was moved to the dead-letter stream
+	// (Err is the last failure).
+	EventDeadLettered
+	// EventReclaimed: the worker took over a message another consumer
+	// held for longer than ClaimIdle.
+	EventReclaimed
+	// EventError: a command failed (Err): a read, an acknowledgement, a
+	// commit, a claim or a dead-letter write. The message involved, if
+	// any, stays pending and comes back.
+	EventError
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventHandled:
+		return "handled"
+	case EventFailed:
+		return "failed"
+	case EventDeadLettered:
+		return "dead-lettered"
+	case EventReclaimed:
+		return "reclaimed"
+	case EventError:
+		return "error"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is what a Worker reports to WorkerOptions.Events.
+type Event struct {
+	Kind                    EventKind
+	Stream, Group, Consumer string
+	ID                      string // the message's ID; empty for a read error
+	Deliveries              int
+	Duration                time.Duration // EventHandled and EventFailed: the handler's run time
+	Err                     error
+}
+
+// permanentError marks a failure that retrying cannot mend.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent wraps err so that a handler returning it has its message
+// dead-lettered at once, without retries: for input that can never be
+// processed (it does not parse, it names what does not exist).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// ExponentialBackoff waits initial after the first failed delivery, then
+// twice as long after each next one, up to max, each wait spread by ±25%
+// at random so that messages failed together are not retried together.
+func ExponentialBackoff(initial, max time.Duration) func(deliveries int) time.Duration {
+	return func(n int) time.Duration {
+		d := initial
+		for i := 1; i < n && d < max; i++ {
+			d *= 2
+		}
+		d = min(d, max)
+		return time.Duration(float64(d) * (0.75 + rand.Float64()/2))
+	}
 }
 
 // DefaultConsumerName is worker-{host}-{pid}, the article's convention: it
@@ -62,24 +167,82 @@ func DefaultConsumerName() string {
 	return fmt.Sprintf("worker-%s-%d", host, os.Getpid())
 }
 
-// Worker consumes a stream as one consumer of a group: it reads with
+// How a worker finds messages other consumers left behind.
+const (
+	claimUnknown = iota // not yet tried
+	claimRead           // XREADGROUP CLAIM (Redis 8.4+, Runnel): in the blocking read
+	claimAuto           // XAUTOCLAIM every ClaimIdle/4 (Redis 7.0 to 8.2)
+)
+
+// Worker consumes a stream as one consumer of a group. It reads with
 // XREADGROUP BLOCK (no polling), runs up to Concurrency handlers at once,
-// and acknowledges each message its handler succeeded on.
+// acknowledges what succeeded, retries what failed after a backoff
+// without holding up other messages, takes over messages other consumers
+// left pending longer than ClaimIdle, and dead-letters a message after
+// MaxDeliveries deliveries.
 type Worker struct {
 	rdb    redis.UniversalClient
 	stream string
-	h      Handler
+	h      TxHandler
+	tx     bool // a TxHandler: outputs commit with the XACK
 	opts   WorkerOptions
 	lg     *slog.Logger
+
+	mu        sync.Mutex
+	held      map[string]struct{} // in a handler or waiting for a retry
+	retries   retryHeap           // waiting for their backoff
+	inUse     int                 // handlers running
+	freed     chan struct{}       // a handler ended, or a retry was scheduled
+	reading   bool                // a read is in flight...
+	readUntil time.Time           // ...and returns on its own by then
+	readGen   uint64              // counts reads, so that a wake-up is for one
+	readerID  int64               // CLIENT ID of the read connection; 0: none
+	claimMode int
+	idmp      bool // tx outputs carry XADD IDMP
+	wakes     sync.WaitGroup
+}
+
+// retry is a failed message waiting for its next delivery.
+type retry struct {
+	id         string
+	due        time.Time
+	minIdle    time.Duration // XCLAIM's: less idle means another consumer took it
+	deliveries int           // so far
+	// deferred is set for a message that waits for its key (ErrInProgress)
+	// rather than failed: it is claimed back with JUSTID, which keeps its
+	// delivery count, and handled again as it was.
+	deferred *Message
 }
 
 // NewWorker returns a Worker of stream that runs h for each message.
 func NewWorker(rdb redis.UniversalClient, stream string, h Handler, opts WorkerOptions) (*Worker, error) {
-	switch {
-	case opts.Group == "":
-		return nil, errors.New("streams: a Worker needs WorkerOptions.Group")
-	case h == nil:
+	if h == nil {
 		return nil, errors.New("streams: a Worker needs a Handler")
+	}
+	return newWorker(rdb, stream, func(ctx context.Context, m Message, _ *Tx) error { return h(ctx, m) }, false, opts)
+}
+
+// NewTxWorker returns a Worker for a stream-to-stream step: what h
+// publishes through its Tx is added to the output streams in one
+// MULTI/EXEC with the XACK of the input message. A crash, a failed
+// handler or a lost connection leaves both undone and the message
+// pending, to be run again; a success does both. So each input's outputs
+// are published once, however often it is delivered. Where the server
+// has XADD IDMP (Redis 8.6+, Runnel) the outputs also carry an IDMP key
+// derived from the input, which drops them should two consumers both
+// commit the same input (one took it over from the other while it was
+// still running, longer than ClaimIdle). With Redis Cluster, the input
+// and output streams must hash to one slot.
+func NewTxWorker(rdb redis.UniversalClient, stream string, h TxHandler, opts WorkerOptions) (*Worker, error) {
+	if h == nil {
+		return nil, errors.New("streams: a Worker needs a Handler")
+	}
+	return newWorker(rdb, stream, h, true, opts)
+}
+
+func newWorker(rdb redis.UniversalClient, stream string, h TxHandler, tx bool, opts WorkerOptions) (*Worker, error) {
+	if opts.Group == "" {
+		return nil, errors.New("streams: a Worker needs WorkerOptions.Group")
 	}
 	if opts.Consumer == "" {
 		opts.Consumer = DefaultConsumerName()
@@ -96,123 +259,652 @@ func NewWorker(rdb redis.UniversalClient, stream string, h Handler, opts WorkerO
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 30 * time.Second
 	}
+	if opts.MaxDeliveries == 0 {
+		opts.MaxDeliveries = 5
+	}
+	if opts.DeadLetterStream == "" {
+		opts.DeadLetterStream = DefaultDeadLetterStream
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = ExponentialBackoff(time.Second, 30*time.Second)
+	}
+	if opts.ClaimIdle <= 0 {
+		opts.ClaimIdle = 60 * time.Second
+	}
+	if opts.ClaimIdle < 10*time.Millisecond {
+		return nil, errors.New("streams: WorkerOptions.ClaimIdle must be at least 10ms")
+	}
 	lg := opts.Logger
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{rdb: rdb, stream: stream, h: h, opts: opts, lg: lg}, nil
+	return &Worker{rdb: rdb, stream: stream, h: h, tx: tx, opts: opts, lg: lg.With("stream", stream, "group", opts.Group, "consumer", opts.Consumer)}, nil
 }
 
 // Consumer is the worker's consumer name.
 func (w *Worker) Consumer() string { return w.opts.Consumer }
 
+// reader is what the worker reads new entries through.
+type reader interface {
+	XReadGroup(ctx context.Context, a *redis.XReadGroupArgs) *redis.XStreamSliceCmd
+}
+
 // Run creates the group if it is missing (BUSYGROUP is fine), delivers
-// again what this consumer held when it last stopped, then consumes new
-// entries until ctx is done. It then stops reading, lets the handlers in
-// flight finish and acknowledges their messages (within ShutdownTimeout),
-// and returns nil. It returns an error if the group cannot be created.
+// again what this consumer held when it last stopped, then consumes until
+// ctx is done. It then stops reading, lets the handlers in flight finish
+// (within ShutdownTimeout) and acknowledges what they finish, and returns
+// nil. Messages waiting for a retry stay pending with this consumer. It
+// returns an error if the group cannot be created. Run must not be called
+// again before it returns.
 func (w *Worker) Run(ctx context.Context) error {
-	err := w.rdb.XGroupCreateMkStream(ctx, w.stream, w.opts.Group, w.opts.StartID).Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("streams: XGROUP CREATE %s %s: %w", w.stream, w.opts.Group, err)
+	if err := w.createGroup(ctx); err != nil {
+		return err
 	}
+	if w.tx {
+		w.idmp = w.probeIDMP(ctx)
+	}
+	w.mu.Lock()
+	w.held = map[string]struct{}{}
+	w.retries = w.retries[:0]
+	w.inUse = 0
+	w.freed = make(chan struct{}, 1)
+	w.mu.Unlock()
+
+	rd, closeReader := w.openReader(ctx)
+	defer closeReader()
+	defer w.wakes.Wait()
+	// Shutdown interrupts the blocked read rather than waiting out Block.
+	defer context.AfterFunc(ctx, w.wake)()
+
 	// Handlers run under a context that outlives ctx by ShutdownTimeout.
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
-	slots := make(chan struct{}, w.opts.Concurrency)
-	var wg sync.WaitGroup
-	// First this consumer's own pending entries (ID 0: what it was given
-	// and did not acknowledge before a crash or a failed handler), then
-	// new ones (">").
-	start := "0"
+	var handlers sync.WaitGroup
+	dispatch := func(m Message) {
+		w.mu.Lock()
+		w.held[m.ID] = struct{}{}
+		w.inUse++
+		w.mu.Unlock()
+		handlers.Add(1)
+		go func() {
+			defer handlers.Done()
+			w.handle(hctx, m)
+		}()
+	}
+
+	w.recoverOwn(ctx, dispatch)
+	nextAutoClaim, cursor := time.Time{}, "0-0"
 	for ctx.Err() == nil {
-		free := w.acquire(ctx, slots)
+		free := w.waitFree(ctx)
 		if free == 0 {
 			break
 		}
-		block := w.opts.Block
-		if start != ">" {
-			block = -1 // no BLOCK: history reads answer at once
+		if due := w.dueRetries(free); len(due) > 0 {
+			w.claimRetries(ctx, due, dispatch)
+			continue
 		}
-		res, err := w.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: w.opts.Group, Consumer: w.opts.Consumer,
-			Streams: []string{w.stream, start}, Count: int64(free), Block: block,
-		}).Result()
-		var msgs []redis.XMessage
-		switch {
-		case errors.Is(err, redis.Nil):
-		case err != nil:
-			if ctx.Err() == nil {
-				w.lg.Warn("streams: XREADGROUP failed", "stream", w.stream, "group", w.opts.Group, "err", err)
-				sleepCtx(ctx, time.Second)
+		if w.claimMode == claimAuto && !time.Now().Before(nextAutoClaim) {
+			var more bool
+			cursor, more = w.autoClaim(ctx, cursor, free, dispatch)
+			if !more {
+				nextAutoClaim = time.Now().Add(w.opts.ClaimIdle / 4)
 			}
-		case len(res) > 0:
-			msgs = res[0].Messages
+			continue
 		}
-		if start != ">" {
-			if len(msgs) == 0 {
-				start = ">"
-			} else {
-				start = msgs[len(msgs)-1].ID // the history after it
-			}
-		}
-		// Return the slots not used, then give one to each message.
-		for range free - len(msgs) {
-			<-slots
-		}
-		for _, m := range msgs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				w.handle(hctx, m)
-			}()
-		}
+		w.read(ctx, rd, free, nextAutoClaim, dispatch)
 	}
+
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { handlers.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(w.opts.ShutdownTimeout):
-		w.lg.Warn("streams: handlers still running at the shutdown deadline; their messages stay pending", "stream", w.stream, "group", w.opts.Group)
+		w.lg.Warn("streams: handlers still running at the shutdown deadline; their messages stay pending")
 		hcancel()
 		<-done
 	}
 	return nil
 }
 
-// acquire takes every free handler slot, waiting for one if none is free;
-// it returns how many it took, 0 when ctx is done first.
-func (w *Worker) acquire(ctx context.Context, slots chan struct{}) int {
-	select {
-	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return 0
+func (w *Worker) createGroup(ctx context.Context) error {
+	err := w.rdb.XGroupCreateMkStream(ctx, w.stream, w.opts.Group, w.opts.StartID).Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("streams: XGROUP CREATE %s %s: %w", w.stream, w.opts.Group, err)
 	}
-	n := 1
-	for n < cap(slots) {
-		select {
-		case slots <- struct{}{}:
-			n++
-		default:
-			return n
-		}
-	}
-	return n
+	return nil
 }
 
-// handle runs the handler on m and acknowledges it on success. A history
-// entry whose data is gone (trimmed or deleted while pending) comes with
-// no fields: it is acknowledged without running the handler.
-func (w *Worker) handle(ctx context.Context, m redis.XMessage) {
-	if m.Values != nil {
-		if err := w.h(ctx, Message{Stream: w.stream, ID: m.ID, Values: m.Values}); err != nil {
-			w.lg.Warn("streams: handler failed; the message stays pending", "stream", w.stream, "group", w.opts.Group, "id", m.ID, "err", err)
-			return
+// probeIDMP tells whether the server has XADD IDMP, with an XADD that
+// fails either way (MAXLEN -1) and so changes nothing: a server without
+// IDMP reads "IDMP" as the entry ID and says so.
+func (w *Worker) probeIDMP(ctx context.Context) bool {
+	err := w.rdb.Do(ctx, "XADD", w.stream, "IDMP", "p", "k", "MAXLEN", "-1", "*", "f", "v").Err()
+	return err != nil && !strings.HasPrefix(err.Error(), "ERR Invalid stream ID")
+}
+
+// openReader gives the worker a connection of its own for the blocking
+// read, whose CLIENT ID lets wake interrupt it. A client without
+// dedicated connections (a cluster client) reads through the pool.
+func (w *Worker) openReader(ctx context.Context) (reader, func()) {
+	c, ok := w.rdb.(*redis.Client)
+	if !ok {
+		return w.rdb, func() {}
+	}
+	conn := c.Conn()
+	w.refreshReaderID(ctx, conn)
+	return conn, func() { _ = conn.Close() }
+}
+
+func (w *Worker) refreshReaderID(ctx context.Context, rd reader) {
+	conn, ok := rd.(*redis.Conn)
+	if !ok {
+		return
+	}
+	id, err := conn.ClientID(ctx).Result()
+	if err != nil {
+		id = 0 // reads cannot be interrupted until the next refresh
+	}
+	w.mu.Lock()
+	w.readerID = id
+	w.mu.Unlock()
+}
+
+// wake interrupts the read in flight, if any, so that the loop sees a
+// retry that fell due or the end of Run. CLIENT UNBLOCK finds nothing to
+// unblock if the server has not yet parked the read, so it tries again
+// for a few milliseconds while that read is still the one in flight.
+func (w *Worker) wake() {
+	w.mu.Lock()
+	gen, id, reading := w.readGen, w.readerID, w.reading
+	if reading && id != 0 {
+		w.wakes.Add(1)
+	}
+	w.mu.Unlock()
+	if !reading || id == 0 {
+		return
+	}
+	go func() {
+		defer w.wakes.Done()
+		for range 50 {
+			n, err := w.rdb.ClientUnblock(context.Background(), id).Result()
+			if err != nil || n == 1 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+			w.mu.Lock()
+			same := w.reading && w.readGen == gen
+			w.mu.Unlock()
+			if !same {
+				return
+			}
+		}
+	}()
+}
+
+// waitFree waits until a handler slot is free and returns how many are;
+// 0 when ctx is done first.
+func (w *Worker) waitFree(ctx context.Context) int {
+	for {
+		w.mu.Lock()
+		free := w.opts.Concurrency - w.inUse
+		w.mu.Unlock()
+		if free > 0 {
+			return free
+		}
+		select {
+		case <-w.freed:
+		case <-ctx.Done():
+			return 0
 		}
 	}
-	if err := w.rdb.XAck(ctx, w.stream, w.opts.Group, m.ID).Err(); err != nil {
-		w.lg.Warn("streams: XACK failed; the message stays pending", "stream", w.stream, "group", w.opts.Group, "id", m.ID, "err", err)
+}
+
+// signal tells the loop a slot was freed or a retry scheduled.
+func (w *Worker) signal() {
+	select {
+	case w.freed <- struct{}{}:
+	default:
+	}
+}
+
+// recoverOwn delivers again the messages this consumer held when it last
+// stopped (a crash, a shutdown with retries waiting): XPENDING gives their
+// IDs and delivery counts, XCLAIM (by this consumer, to itself) their data
+// and counts the delivery.
+func (w *Worker) recoverOwn(ctx context.Context, dispatch func(Message)) {
+	start := "-"
+	for ctx.Err() == nil {
+		free := w.waitFree(ctx)
+		if free == 0 {
+			return
+		}
+		pend, err := w.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.stream, Group: w.opts.Group, Start: start, End: "+", Count: int64(free), Consumer: w.opts.Consumer,
+		}).Result()
+		if err != nil {
+			w.report(Event{Kind: EventError, Err: fmt.Errorf("XPENDING: %w", err)})
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		if len(pend) == 0 {
+			return
+		}
+		start = "(" + pend[len(pend)-1].ID
+		ids := make([]string, len(pend))
+		counts := make(map[string]int, len(pend))
+		for i, p := range pend {
+			ids[i] = p.ID
+			counts[p.ID] = int(p.RetryCount)
+		}
+		msgs, err := w.rdb.XClaim(ctx, &redis.XClaimArgs{
+			Stream: w.stream, Group: w.opts.Group, Consumer: w.opts.Consumer, Messages: ids,
+		}).Result()
+		if err != nil {
+			w.report(Event{Kind: EventError, Err: fmt.Errorf("XCLAIM: %w", err)})
+			continue // they stay pending: ClaimIdle brings them back
+		}
+		for _, xm := range msgs {
+			dispatch(w.message(xm, counts[xm.ID]+1))
+		}
+	}
+}
+
+// dueRetries takes up to n retries that are due.
+func (w *Worker) dueRetries(n int) []retry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	var due []retry
+	for len(due) < n && len(w.retries) > 0 && !w.retries[0].due.After(now) {
+		due = append(due, heap.Pop(&w.retries).(retry))
+	}
+	return due
+}
+
+// claimRetries delivers due retries again: XCLAIM to this consumer counts
+// the delivery on the server, so a crash does not forget it. A message
+// less idle than its wait was taken over by another consumer meanwhile
+// (or is gone) and is left to it.
+func (w *Worker) claimRetries(ctx context.Context, due []retry, dispatch func(Message)) {
+	var ids, deferredIDs []string
+	minIdle := due[0].minIdle
+	counts := make(map[string]int, len(due))
+	deferred := map[string]Message{}
+	for _, r := range due {
+		minIdle = min(minIdle, r.minIdle)
+		if r.deferred != nil {
+			deferredIDs = append(deferredIDs, r.id)
+			deferred[r.id] = *r.deferred
+			continue
+		}
+		ids = append(ids, r.id)
+		counts[r.id] = r.deliveries
+	}
+	args := &redis.XClaimArgs{Stream: w.stream, Group: w.opts.Group, Consumer: w.opts.Consumer, MinIdle: minIdle}
+	var msgs []redis.XMessage
+	var kept []string
+	var err error
+	if len(ids) > 0 {
+		args.Messages = ids
+		msgs, err = w.rdb.XClaim(ctx, args).Result()
+	}
+	if err == nil && len(deferredIDs) > 0 {
+		args.Messages = deferredIDs
+		kept, err = w.rdb.XClaimJustID(ctx, args).Result()
+	}
+	w.mu.Lock()
+	if err != nil {
+		// Try again in a second; ClaimIdle is the backstop.
+		for _, r := range due {
+			r.due = time.Now().Add(time.Second)
+			heap.Push(&w.retries, r)
+		}
+		w.mu.Unlock()
+		w.report(Event{Kind: EventError, Err: fmt.Errorf("XCLAIM: %w", err)})
+		sleepCtx(ctx, 10*time.Millisecond)
+		return
+	}
+	for _, r := range due {
+		delete(w.held, r.id)
+	}
+	w.mu.Unlock()
+	for _, xm := range msgs {
+		dispatch(w.message(xm, counts[xm.ID]+1))
+	}
+	for _, id := range kept {
+		dispatch(deferred[id])
+	}
+}
+
+// autoClaim takes over, with XAUTOCLAIM, messages idle longer than
+// ClaimIdle, scanning the group's pending list from cursor; it returns the
+// next cursor and whether the scan goes on. XAUTOCLAIM does not give
+// delivery counts: XPENDING over the claimed range does.
+func (w *Worker) autoClaim(ctx context.Context, cursor string, free int, dispatch func(Message)) (string, bool) {
+	msgs, next, err := w.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: w.stream, Group: w.opts.Group, Consumer: w.opts.Consumer, MinIdle: w.opts.ClaimIdle, Start: cursor, Count: int64(free),
+	}).Result()
+	if err != nil {
+		w.report(Event{Kind: EventError, Err: fmt.Errorf("XAUTOCLAIM: %w", err)})
+		if strings.HasPrefix(err.Error(), "NOGROUP") {
+			_ = w.createGroup(ctx)
+		}
+		return "0-0", false
+	}
+	more := next != "0-0"
+	msgs = w.unheld(msgs)
+	if len(msgs) == 0 {
+		return next, more
+	}
+	w.mu.Lock()
+	nheld := len(w.held)
+	w.mu.Unlock()
+	pend, err := w.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: w.stream, Group: w.opts.Group, Start: msgs[0].ID, End: msgs[len(msgs)-1].ID,
+		Count: int64(len(msgs) + nheld), Consumer: w.opts.Consumer,
+	}).Result()
+	counts := make(map[string]int, len(pend))
+	if err != nil {
+		w.report(Event{Kind: EventError, Err: fmt.Errorf("XPENDING: %w", err)})
+	}
+	for _, p := range pend {
+		counts[p.ID] = int(p.RetryCount)
+	}
+	for _, xm := range msgs {
+		n, ok := counts[xm.ID]
+		if !ok {
+			continue // taken over again, or acknowledged, meanwhile
+		}
+		m := w.message(xm, n)
+		w.report(Event{Kind: EventReclaimed, ID: m.ID, Deliveries: m.Deliveries})
+		dispatch(m)
+	}
+	return next, more
+}
+
+// unheld drops the messages this worker holds already: its own slow
+// handler's, or a retry's, taken over from itself. Dispatching them again
+// would run them twice at once; the claim only refreshed their idle time.
+func (w *Worker) unheld(msgs []redis.XMessage) []redis.XMessage {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := msgs[:0]
+	for _, xm := range msgs {
+		if _, ok := w.held[xm.ID]; !ok {
+			out = append(out, xm)
+		}
+	}
+	return out
+}
+
+// read waits for new entries (and, with XREADGROUP CLAIM, for messages
+// idle longer than ClaimIdle) with one XREADGROUP BLOCK, no longer than
+// the next retry or auto-claim falls due.
+func (w *Worker) read(ctx context.Context, rd reader, free int, nextAutoClaim time.Time, dispatch func(Message)) {
+	args := &redis.XReadGroupArgs{
+		Group: w.opts.Group, Consumer: w.opts.Consumer,
+		Streams: []string{w.stream, ">"}, Count: int64(free),
+	}
+	if w.claimMode != claimAuto {
+		args.Claim = w.opts.ClaimIdle
+	}
+	now := time.Now()
+	until := now.Add(w.opts.Block)
+	if w.claimMode == claimAuto && nextAutoClaim.Before(until) {
+		until = nextAutoClaim
+	}
+	w.mu.Lock()
+	if len(w.retries) > 0 && w.retries[0].due.Before(until) {
+		until = w.retries[0].due
+	}
+	// BLOCK 0 is forever: a read due now is at least 1 ms.
+	args.Block = max(until.Sub(now), time.Millisecond)
+	w.reading, w.readUntil = true, until
+	w.readGen++
+	w.mu.Unlock()
+	res, err := rd.XReadGroup(ctx, args).Result()
+	w.mu.Lock()
+	w.reading = false
+	w.mu.Unlock()
+
+	if err != nil && !errors.Is(err, redis.Nil) {
+		if ctx.Err() != nil {
+			return
+		}
+		switch msg := err.Error(); {
+		case w.claimMode == claimUnknown && strings.HasPrefix(msg, "ERR syntax error"):
+			// No XREADGROUP CLAIM (before Redis 8.4): XAUTOCLAIM instead.
+			w.claimMode = claimAuto
+			return
+		case strings.HasPrefix(msg, "NOGROUP"):
+			// The stream or the group was deleted: start again.
+			w.lg.Warn("streams: the group is gone; creating it again", "err", err)
+			if err := w.createGroup(ctx); err != nil {
+				w.report(Event{Kind: EventError, Err: err})
+				sleepCtx(ctx, time.Second)
+			}
+			return
+		}
+		w.report(Event{Kind: EventError, Err: fmt.Errorf("XREADGROUP: %w", err)})
+		sleepCtx(ctx, time.Second)
+		w.refreshReaderID(ctx, rd)
+		return
+	}
+	if err == nil && w.claimMode == claimUnknown {
+		w.claimMode = claimRead
+	}
+	if len(res) == 0 {
+		return
+	}
+	msgs := res[0].Messages
+	if w.claimMode == claimRead {
+		msgs = w.unheld(msgs)
+	}
+	for _, xm := range msgs {
+		// CLAIM gives the count before this delivery, 0 for new entries.
+		m := w.message(xm, int(xm.DeliveredCount)+1)
+		if xm.DeliveredCount > 0 {
+			w.report(Event{Kind: EventReclaimed, ID: m.ID, Deliveries: m.Deliveries})
+		}
+		dispatch(m)
+	}
+}
+
+// message is the Message of xm, delivered the n-th time.
+func (w *Worker) message(xm redis.XMessage, n int) Message {
+	m := Message{Stream: w.stream, Group: w.opts.Group, Consumer: w.opts.Consumer, ID: xm.ID, Deliveries: n}
+	if xm.Values != nil {
+		m.Values = make(map[string]string, len(xm.Values))
+		for k, v := range xm.Values {
+			s, ok := v.(string)
+			if !ok {
+				s = fmt.Sprint(v)
+			}
+			m.Values[k] = s
+		}
+	}
+	return m
+}
+
+// handle runs the handler on m and settles it: acknowledged (with its
+// outputs), scheduled for a retry, or dead-lettered. A message whose data
+// is gone (trimmed or deleted while pending) comes with no Values and is
+// acknowledged without running the handler.
+func (w *Worker) handle(ctx context.Context, m Message) {
+	if m.Values == nil {
+		w.ack(ctx, m, &Tx{})
+		w.release(m.ID)
+		return
+	}
+	max := w.opts.MaxDeliveries
+	if max > 0 && m.Deliveries > max {
+		// Its holder died, or a dead-letter write failed, on its last try.
+		w.deadLetter(ctx, m, fmt.Errorf("delivered %d times without an acknowledgement", m.Deliveries-1))
+		w.release(m.ID)
+		return
+	}
+	tx := &Tx{}
+	start := time.Now()
+	err := w.h(ctx, m, tx)
+	took := time.Since(start)
+	if err == nil {
+		if w.ack(ctx, m, tx) {
+			w.report(Event{Kind: EventHandled, ID: m.ID, Deliveries: m.Deliveries, Duration: took})
+			w.release(m.ID)
+		} else {
+			w.scheduleRetry(m, false) // the commit's outcome is unknown: XCLAIM tells
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		// Cancelled at the shutdown deadline: it stays pending as it is.
+		w.release(m.ID)
+		return
+	}
+	if errors.Is(err, ErrInProgress) {
+		// Not a failure: another delivery runs its effect. It waits
+		// without using up a delivery.
+		w.report(Event{Kind: EventFailed, ID: m.ID, Deliveries: m.Deliveries, Duration: took, Err: err})
+		w.scheduleRetry(m, true)
+		return
+	}
+	var perm *permanentError
+	if errors.As(err, &perm) || max > 0 && m.Deliveries >= max {
+		w.deadLetter(ctx, m, err)
+		w.release(m.ID)
+		return
+	}
+	w.report(Event{Kind: EventFailed, ID: m.ID, Deliveries: m.Deliveries, Duration: took, Err: err})
+	w.lg.Warn("streams: handler failed; it will be retried", "id", m.ID, "deliveries", m.Deliveries, "err", err)
+	w.scheduleRetry(m, false)
+}
+
+// release frees m's handler slot; m is no longer held.
+func (w *Worker) release(id string) {
+	w.mu.Lock()
+	w.inUse--
+	delete(w.held, id)
+	w.mu.Unlock()
+	w.signal()
+}
+
+// scheduleRetry frees m's handler slot and keeps m held until its
+// backoff has passed; it wakes the read if that ends sooner. A deferred
+// message keeps its delivery count.
+func (w *Worker) scheduleRetry(m Message, deferred bool) {
+	wait := min(w.opts.Backoff(m.Deliveries), w.opts.ClaimIdle/2)
+	r := retry{id: m.ID, due: time.Now().Add(wait), minIdle: wait * 9 / 10, deliveries: m.Deliveries}
+	if deferred {
+		r.deferred = &m
+	}
+	w.mu.Lock()
+	w.inUse--
+	heap.Push(&w.retries, r)
+	early := w.reading && r.due.Before(w.readUntil)
+	w.mu.Unlock()
+	w.signal()
+	if early {
+		w.wake()
+	}
+}
+
+// ack acknowledges m, in one MULTI/EXEC with tx's outputs if it has any;
+// it reports whether that is known to have happened.
+func (w *Worker) ack(ctx context.Context, m Message, tx *Tx) bool {
+	if len(tx.outs) == 0 {
+		if err := w.rdb.XAck(ctx, w.stream, w.opts.Group, m.ID).Err(); err != nil {
+			w.report(Event{Kind: EventError, ID: m.ID, Deliveries: m.Deliveries, Err: fmt.Errorf("XACK: %w", err)})
+			return false
+		}
+		return true
+	}
+	var xacks *redis.IntCmd
+	cmds, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, o := range tx.outs {
+			args := make([]any, 0, 8+len(o.fields))
+			args = append(args, "XADD", o.stream)
+			if w.idmp {
+				args = append(args, "IDMP", "streams:"+w.opts.Group, fmt.Sprintf("%s/%s/%d", w.stream, m.ID, i))
+			}
+			args = append(args, "*")
+			args = append(args, o.fields...)
+			p.Do(ctx, args...)
+		}
+		xacks = p.XAck(ctx, w.stream, w.opts.Group, m.ID)
+		return nil
+	})
+	if err == nil {
+		for _, c := range cmds {
+			if err = c.Err(); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		w.report(Event{Kind: EventError, ID: m.ID, Deliveries: m.Deliveries, Err: fmt.Errorf("MULTI XADD .. XACK: %w", err)})
+		return false
+	}
+	if xacks.Val() == 0 {
+		w.lg.Warn("streams: the message was acknowledged by another consumer meanwhile (it held it longer than ClaimIdle)", "id", m.ID)
+	}
+	return true
+}
+
+// deadLetter moves m to the dead-letter stream: the XADD there and the
+// XACK here commit in one MULTI/EXEC, so a crash neither loses nor
+// duplicates it. The entry is read again for its fields in their stored
+// order (m.Values is a map), so a redrive restores it exactly.
+func (w *Worker) deadLetter(ctx context.Context, m Message, cause error) {
+	fail := func(err error) {
+		w.report(Event{Kind: EventError, ID: m.ID, Deliveries: m.Deliveries, Err: fmt.Errorf("dead-lettering: %w", err)})
+	}
+	raw, err := w.rdb.Do(ctx, "XRANGE", w.stream, m.ID, m.ID).Result()
+	if err != nil {
+		fail(err)
+		return
+	}
+	es, err := parseEntries(raw)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if len(es) == 0 {
+		w.ack(ctx, m, &Tx{}) // gone meanwhile: nothing to keep
+		return
+	}
+	args := append([]any{"XADD", w.opts.DeadLetterStream, "*"}, deadLetterFields(m, es[0].fields, cause)...)
+	cmds, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Do(ctx, args...)
+		p.XAck(ctx, w.stream, w.opts.Group, m.ID)
+		return nil
+	})
+	if err == nil {
+		for _, c := range cmds {
+			if err = c.Err(); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	w.report(Event{Kind: EventDeadLettered, ID: m.ID, Deliveries: m.Deliveries, Err: cause})
+	w.lg.Warn("streams: message dead-lettered", "id", m.ID, "deliveries", m.Deliveries, "dead_letter_stream", w.opts.DeadLetterStream, "err", cause)
+}
+
+// report sends ev to the Events hook, with the worker's names filled in,
+// and logs errors.
+func (w *Worker) report(ev Event) {
+	ev.Stream, ev.Group, ev.Consumer = w.stream, w.opts.Group, w.opts.Consumer
+	if ev.Kind == EventError {
+		w.lg.Warn("streams: command failed", "id", ev.ID, "err", ev.Err)
+	}
+	if ev.Kind == EventReclaimed {
+		w.lg.Info("streams: message taken over from another consumer", "id", ev.ID, "deliveries", ev.Deliveries)
+	}
+	if w.opts.Events != nil {
+		w.opts.Events(ev)
 	}
 }
 
@@ -224,4 +916,18 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// retryHeap orders retries by due time (container/heap).
+type retryHeap []retry
+
+func (h retryHeap) Len() int           { return len(h) }
+func (h retryHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h retryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *retryHeap) Push(x any)        { *h = append(*h, x.(retry)) }
+func (h *retryHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return r
 }

@@ -80,7 +80,7 @@ func TestWorkerProcessesAndAcks(t *testing.T) {
 			time.Sleep(time.Millisecond)
 			running.Add(-1)
 			mu.Lock()
-			seen[m.Values["n"].(string)]++
+			seen[m.Values["n"]]++
 			mu.Unlock()
 			if m.Stream != "jobs" || m.ID == "" {
 				t.Errorf("message %+v", m)
@@ -112,9 +112,10 @@ func total(m map[string]int) int {
 	return n
 }
 
-// TestWorkerFailureStaysPendingAndRestartResumes: a failed handler leaves
-// its message pending with this consumer; the same consumer, restarted,
-// delivers it again first, and acknowledges it once handled.
+// TestWorkerFailureStaysPendingAndRestartResumes: a failed message waits
+// for its retry pending with this consumer; the same consumer, restarted
+// before the retry, delivers it again first, and acknowledges it once
+// handled.
 func TestWorkerFailureStaysPendingAndRestartResumes(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		publishN(t, rdb, "q", 10)
@@ -126,7 +127,8 @@ func TestWorkerFailureStaysPendingAndRestartResumes(t *testing.T) {
 			handled.Add(1)
 			return nil
 		}
-		opts := streams.WorkerOptions{Group: "g", Consumer: "worker-a", StartID: "0", Block: 50 * time.Millisecond}
+		opts := streams.WorkerOptions{Group: "g", Consumer: "worker-a", StartID: "0", Block: 50 * time.Millisecond,
+			Backoff: func(int) time.Duration { return time.Hour }, ClaimIdle: 4 * time.Hour}
 		w, _ := streams.NewWorker(rdb, "q", failing, opts)
 		stop := runWorker(t, w)
 		eventually(t, "8 handled", func() bool { return handled.Load() == 8 })
@@ -138,7 +140,7 @@ func TestWorkerFailureStaysPendingAndRestartResumes(t *testing.T) {
 		var mu sync.Mutex
 		w2, _ := streams.NewWorker(rdb, "q", func(ctx context.Context, m streams.Message) error {
 			mu.Lock()
-			again = append(again, m.Values["n"].(string))
+			again = append(again, m.Values["n"])
 			mu.Unlock()
 			return nil
 		}, opts)

@@ -35,6 +35,7 @@ const usage = `Usage: runnel [/path/to/runnel.conf] [options] [-]
        runnel -v or --version
        runnel -h or --help
        runnel check [--repair] DIR (examine or repair a data directory)
+       runnel dlq list|show|redrive ... (dead letters of the streams library; runnel dlq -h)
 
 Every redis.conf parameter is accepted as a file directive or as --name value.
 Defaults: port 6379, bind 127.0.0.1 -::1, dir ./data, appendfsync always.
@@ -52,6 +53,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check" {
 		return runCheck(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "dlq" {
+		return runDLQ(args[1:], stdout, stderr)
 	}
 	cfg := config.New()
 	switch err := cfg.ParseArgs(args); {

@@ -30,13 +30,15 @@ var allowed = map[string][]string{
 	"internal/wal":         {"internal/seglog", "internal/vfs"},
 	"internal/nodestore":   {"internal/seglog", "internal/vfs"},
 	"internal/store":       {"internal/engine", "internal/nodestore", "internal/seglog", "internal/stream", "internal/vfs", "internal/wal"},
-	"cmd/runnel":           {"internal/app", "internal/command", "internal/config", "internal/server", "internal/store"},
+	"cmd/runnel":           {"internal/app", "internal/command", "internal/config", "internal/server", "internal/store", "streams"},
 	"internal/loadgen":     {"internal/resp"},
-	"internal/app/apptest": {"internal/app"},
+	"internal/app/apptest": {"internal/app", "internal/config"},
 	"cmd/runnel-bench":     {"internal/loadgen"},
 	// The client library: go-redis and the standard library only, so that
 	// users import it without Runnel's internals.
 	"streams": {},
+	// The article's Figure 4 as a program, on the client library.
+	"examples/orders": {"streams"},
 }
 
 type pkg struct {
@@ -100,7 +102,8 @@ func TestProductionImports(t *testing.T) {
 		"github.com/redis/rueidis":      "test client only",
 	}
 	// The client library is built on go-redis (issue 6): its users' client.
-	clientOK := map[string]bool{module + "streams": true}
+	// `runnel dlq` is a client of the library.
+	clientOK := map[string]bool{module + "streams": true, module + "examples/orders": true, module + "cmd/runnel": true}
 	for _, p := range listPackages(t) {
 		for _, imp := range p.Imports {
 			if imp == "github.com/redis/go-redis/v9" && clientOK[p.ImportPath] {

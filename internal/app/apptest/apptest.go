@@ -1,5 +1,7 @@
 // Package apptest starts in-process Runnel servers for tests in other
-// packages. It owns nothing but that helper; only tests import it.
+// packages: in memory (Start) or on a data directory that survives a
+// restart (StartDurable). It owns nothing but those helpers; only tests
+// import it.
 //
 // Concurrency: each call starts its own server, stopped when the test
 // ends; servers share nothing.
@@ -9,8 +11,10 @@ import (
 	"context"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/runnel-io/runnel/internal/app"
+	"github.com/runnel-io/runnel/internal/config"
 )
 
 // Start runs an in-memory Runnel (default configuration, no data
@@ -26,4 +30,75 @@ func Start(tb testing.TB) (*app.App, string) {
 	go a.Serve(l)
 	tb.Cleanup(func() { _ = a.Shutdown(context.Background()) })
 	return a, l.Addr().String()
+}
+
+// Durable is an in-process Runnel with a data directory (default
+// configuration: appendfsync always), which a test may stop and start
+// again on the same directory and port, as a restart of the server.
+type Durable struct {
+	tb   testing.TB
+	dir  string
+	addr string
+	app  *app.App
+}
+
+// StartDurable runs Runnel on dir (created if missing) on a free loopback
+// port until the test ends.
+func StartDurable(tb testing.TB, dir string) *Durable {
+	tb.Helper()
+	d := &Durable{tb: tb, dir: dir, addr: "127.0.0.1:0"}
+	d.start()
+	tb.Cleanup(d.Stop)
+	return d
+}
+
+// Addr is the server's address; a restart keeps it.
+func (d *Durable) Addr() string { return d.addr }
+
+// Stop shuts the server down gracefully (a checkpoint, as SHUTDOWN does);
+// it may be called again.
+func (d *Durable) Stop() {
+	if d.app != nil {
+		if err := d.app.Shutdown(context.Background()); err != nil {
+			d.tb.Errorf("apptest: shutdown: %v", err)
+		}
+		d.app = nil
+	}
+}
+
+// Restart stops the server and starts it again on the same directory and
+// address: what it answers then comes from the disk.
+func (d *Durable) Restart() {
+	d.tb.Helper()
+	d.Stop()
+	d.start()
+}
+
+func (d *Durable) start() {
+	d.tb.Helper()
+	cfg := config.New()
+	if err := cfg.ParseArgs([]string{"--dir", d.dir}); err != nil {
+		d.tb.Fatal(err)
+	}
+	a := app.New(cfg, nil)
+	if err := a.OpenStore(app.StoreOptions{}); err != nil {
+		_ = a.Shutdown(context.Background())
+		d.tb.Fatal(err)
+	}
+	var l net.Listener
+	var err error
+	// The port may linger for a moment after the previous server closed it.
+	for try := 0; ; try++ {
+		if l, err = net.Listen("tcp", d.addr); err == nil || try == 50 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		_ = a.Shutdown(context.Background())
+		d.tb.Fatal(err)
+	}
+	d.addr = l.Addr().String()
+	d.app = a
+	go a.Serve(l)
 }
