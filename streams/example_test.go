@@ -22,10 +22,11 @@ func Example() {
 		log.Fatal(err)
 	}
 
+	var stats streams.Counters
 	w, err := streams.NewWorker(rdb, "orders-stream", func(ctx context.Context, m streams.Message) error {
-		log.Printf("charging order %v", m.Values["order_id"])
-		return nil // acknowledged; an error leaves it pending
-	}, streams.WorkerOptions{Group: "payment-processors", Concurrency: 8})
+		log.Printf("charging order %s (delivery %d)", m.Values["order_id"], m.Deliveries)
+		return nil // acknowledged; an error retries it, after 5 deliveries it is dead-lettered
+	}, streams.WorkerOptions{Group: "payment-processors", Concurrency: 8, Events: stats.Observe})
 	if err != nil {
 		log.Fatal(err)
 	}

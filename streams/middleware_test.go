@@ -3,6 +3,7 @@ package streams_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -127,4 +128,26 @@ func TestIdempotentInProgress(t *testing.T) {
 			t.Errorf("a delivery after the effect: %v, want nil (acknowledged, not run)", err)
 		}
 	})
+}
+
+func TestCounters(t *testing.T) {
+	var c streams.Counters
+	for _, ev := range []streams.Event{
+		{Kind: streams.EventHandled, Duration: 2 * time.Millisecond},
+		{Kind: streams.EventHandled, Duration: time.Millisecond},
+		{Kind: streams.EventFailed, Duration: time.Millisecond},
+		{Kind: streams.EventDeadLettered},
+		{Kind: streams.EventReclaimed},
+		{Kind: streams.EventError},
+	} {
+		c.Observe(ev)
+	}
+	got := []int64{c.Handled.Load(), c.Failed.Load(), c.DeadLettered.Load(), c.Reclaimed.Load(), c.Errors.Load(), c.HandlerNanos.Load()}
+	want := []int64{2, 1, 1, 1, 1, int64(4 * time.Millisecond)}
+	if !slices.Equal(got, want) {
+		t.Errorf("counters %v, want %v", got, want)
+	}
+	if s := streams.EventDeadLettered.String(); s != "dead-lettered" {
+		t.Errorf("String() = %q", s)
+	}
 }

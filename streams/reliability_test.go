@@ -434,3 +434,38 @@ func TestTxWorkerExactlyOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkerForgetsGoneConsumers: consumers that hold nothing and were
+// not seen for ForgetConsumersAfter are deleted when a worker starts;
+// one that still holds a message is kept, whatever its idle time.
+func TestWorkerForgetsGoneConsumers(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		rdb.XGroupCreateMkStream(ctx, "s", "g", "$")
+		publishN(t, rdb, "s", 1)
+		rdb.XGroupCreateConsumer(ctx, "s", "g", "worker-old-1")
+		rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "worker-holding", Streams: []string{"s", ">"}, Count: 1, Block: -1})
+		time.Sleep(300 * time.Millisecond)
+		rdb.XGroupCreateConsumer(ctx, "s", "g", "worker-recent")
+		var handled atomic.Int32
+		w, _ := streams.NewWorker(rdb, "s", func(context.Context, streams.Message) error { handled.Add(1); return nil },
+			streams.WorkerOptions{Group: "g", Consumer: "worker-new", ForgetConsumersAfter: 200 * time.Millisecond,
+				ClaimIdle: time.Hour, Block: 50 * time.Millisecond})
+		stop := runWorker(t, w)
+		publishN(t, rdb, "s", 1)
+		eventually(t, "worker-new handles one", func() bool { return handled.Load() == 1 })
+		stop()
+		cs, err := rdb.XInfoConsumers(ctx, "s", "g").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range cs {
+			names = append(names, c.Name)
+		}
+		slices.Sort(names)
+		if want := []string{"worker-holding", "worker-new", "worker-recent"}; !slices.Equal(names, want) {
+			t.Errorf("consumers %v, want %v", names, want)
+		}
+	})
+}

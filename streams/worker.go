@@ -69,6 +69,12 @@ type WorkerOptions struct {
 	// or hangs loses its messages after that long. It must be longer
 	// than the slowest handler run, or a slow message is run twice.
 	ClaimIdle time.Duration
+	// ForgetConsumersAfter: when Run starts, it deletes the group's
+	// consumers that hold nothing and have not been seen for this long
+	// (default 24h; negative keeps them all), so that restarts under
+	// worker-{host}-{pid} names do not pile up in XINFO CONSUMERS. A
+	// live consumer is seen at every read, each Block at most.
+	ForgetConsumersAfter time.Duration
 	// Events, if set, is called (synchronously, from the worker's
 	// goroutines) for each thing that happens to a message: the hook for
 	// metrics.
@@ -271,6 +277,9 @@ func newWorker(rdb redis.UniversalClient, stream string, h TxHandler, tx bool, o
 	if opts.ClaimIdle <= 0 {
 		opts.ClaimIdle = 60 * time.Second
 	}
+	if opts.ForgetConsumersAfter == 0 {
+		opts.ForgetConsumersAfter = 24 * time.Hour
+	}
 	if opts.ClaimIdle < 10*time.Millisecond {
 		return nil, errors.New("streams: WorkerOptions.ClaimIdle must be at least 10ms")
 	}
@@ -302,6 +311,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	if w.tx {
 		w.idmp = w.probeIDMP(ctx)
+	}
+	if w.opts.ForgetConsumersAfter > 0 {
+		w.forgetConsumers(ctx)
 	}
 	w.mu.Lock()
 	w.held = map[string]struct{}{}
@@ -372,6 +384,28 @@ func (w *Worker) createGroup(ctx context.Context) error {
 		return fmt.Errorf("streams: XGROUP CREATE %s %s: %w", w.stream, w.opts.Group, err)
 	}
 	return nil
+}
+
+// forgetConsumers deletes the group's consumers that hold no message and
+// were last seen longer than ForgetConsumersAfter ago. XGROUP DELCONSUMER
+// would drop a consumer's pending entries, so only empty ones go; one
+// seen since XINFO (alive after all) cannot have gained entries without
+// being seen, and ForgetConsumersAfter is far longer than Block.
+func (w *Worker) forgetConsumers(ctx context.Context) {
+	cs, err := w.rdb.XInfoConsumers(ctx, w.stream, w.opts.Group).Result()
+	if err != nil {
+		w.report(Event{Kind: EventError, Err: fmt.Errorf("XINFO CONSUMERS: %w", err)})
+		return
+	}
+	for _, c := range cs {
+		if c.Pending == 0 && c.Idle > w.opts.ForgetConsumersAfter && c.Name != w.opts.Consumer {
+			if err := w.rdb.XGroupDelConsumer(ctx, w.stream, w.opts.Group, c.Name).Err(); err != nil {
+				w.report(Event{Kind: EventError, Err: fmt.Errorf("XGROUP DELCONSUMER: %w", err)})
+				return
+			}
+			w.lg.Info("streams: forgot a consumer not seen for long", "forgotten", c.Name, "idle", c.Idle)
+		}
+	}
 }
 
 // probeIDMP tells whether the server has XADD IDMP, with an XADD that
