@@ -108,7 +108,8 @@ func TestWorkerRetriesWithoutStalling(t *testing.T) {
 // TestWorkerDeadLetters: a poison message is run exactly MaxDeliveries
 // times and then moved to the dead-letter stream with XACK in one
 // MULTI/EXEC, carrying its origin, its delivery count and the last error,
-// then its own fields in order; Permanent skips the retries.
+// then its own fields in order; Permanent skips the retries; a panicking
+// handler is a failing one.
 func TestWorkerDeadLetters(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
@@ -116,6 +117,7 @@ func TestWorkerDeadLetters(t *testing.T) {
 		poison, _ := p.Publish(ctx, []string{"order", "17", "note", "a", "note", "b"})
 		bad, _ := p.Publish(ctx, []string{"order", "bad"})
 		good, _ := p.Publish(ctx, []string{"order", "18"})
+		panicky, _ := p.Publish(ctx, []string{"order", "19"})
 		var runs sync.Map // id -> *atomic.Int32
 		var ev events
 		w, _ := streams.NewWorker(rdb, "payments", func(ctx context.Context, m streams.Message) error {
@@ -125,6 +127,8 @@ func TestWorkerDeadLetters(t *testing.T) {
 				t.Errorf("%s: run %d came with Deliveries %d", m.ID, run, m.Deliveries)
 			}
 			switch m.ID {
+			case panicky:
+				panic("nil map")
 			case poison:
 				return fmt.Errorf("card declined (try %d)", m.Deliveries)
 			case bad:
@@ -134,10 +138,10 @@ func TestWorkerDeadLetters(t *testing.T) {
 		}, streams.WorkerOptions{Group: "payment-processors", Consumer: "c1", StartID: "0", MaxDeliveries: 3,
 			Backoff: fixedBackoff(10 * time.Millisecond), Events: ev.add})
 		stop := runWorker(t, w)
-		eventually(t, "two dead letters", func() bool { return rdb.XLen(ctx, "dead-letter-stream").Val() == 2 })
+		eventually(t, "three dead letters", func() bool { return rdb.XLen(ctx, "dead-letter-stream").Val() == 3 })
 		eventually(t, "nothing pending", func() bool { return pending(t, rdb, "payments", "payment-processors") == 0 })
 		stop()
-		for id, want := range map[string]int32{poison: 3, bad: 1, good: 1} {
+		for id, want := range map[string]int32{poison: 3, bad: 1, good: 1, panicky: 3} {
 			n, _ := runs.Load(id)
 			if got := n.(*atomic.Int32).Load(); got != want {
 				t.Errorf("%s ran %d times, want %d", id, got, want)
@@ -152,6 +156,8 @@ func TestWorkerDeadLetters(t *testing.T) {
 				"dlq-deliveries", "3", "dlq-error", "card declined (try 3)", "order", "17", "note", "a", "note", "b"}),
 			fmt.Sprint([]any{"dlq-stream", "payments", "dlq-id", bad, "dlq-group", "payment-processors", "dlq-consumer", "c1",
 				"dlq-deliveries", "1", "dlq-error", "no such order", "order", "bad"}),
+			fmt.Sprint([]any{"dlq-stream", "payments", "dlq-id", panicky, "dlq-group", "payment-processors", "dlq-consumer", "c1",
+				"dlq-deliveries", "3", "dlq-error", "handler panicked: nil map", "order", "19"}),
 		}
 		var got []string
 		for _, e := range raw {
@@ -162,8 +168,8 @@ func TestWorkerDeadLetters(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("dead-letter entries:\n got %q\nwant %q", got, want)
 		}
-		if ev.count(streams.EventDeadLettered, "") != 2 || ev.count(streams.EventFailed, poison) != 2 {
-			t.Errorf("events: %d dead-lettered (want 2), %d failed for the poison message (want 2)",
+		if ev.count(streams.EventDeadLettered, "") != 3 || ev.count(streams.EventFailed, poison) != 2 {
+			t.Errorf("events: %d dead-lettered (want 3), %d failed for the poison message (want 2)",
 				ev.count(streams.EventDeadLettered, ""), ev.count(streams.EventFailed, poison))
 		}
 	})

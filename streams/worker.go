@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -779,7 +780,7 @@ func (w *Worker) handle(ctx context.Context, m Message) {
 	}
 	tx := &Tx{}
 	start := time.Now()
-	err := w.h(ctx, m, tx)
+	err := w.run(ctx, m, tx)
 	took := time.Since(start)
 	if err == nil {
 		if w.ack(ctx, m, tx) {
@@ -811,6 +812,18 @@ func (w *Worker) handle(ctx context.Context, m Message) {
 	w.report(Event{Kind: EventFailed, ID: m.ID, Deliveries: m.Deliveries, Duration: took, Err: err})
 	w.lg.Warn("streams: handler failed; it will be retried", "id", m.ID, "deliveries", m.Deliveries, "err", err)
 	w.scheduleRetry(m, false)
+}
+
+// run runs the handler; a panic is its failure (with the stack logged),
+// not the process's end.
+func (w *Worker) run(ctx context.Context, m Message, tx *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.lg.Error("streams: handler panicked", "id", m.ID, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return w.h(ctx, m, tx)
 }
 
 // release frees m's handler slot; m is no longer held.
