@@ -264,9 +264,10 @@ func TestWorkerShutdownDeadline(t *testing.T) {
 }
 
 // TestWorkerRedeliveryAfterRestart: Runnel restarted on its data
-// directory keeps the group's pending entries; the worker, restarted under
-// its name, finishes what it held, and nothing is handled twice that was
-// acknowledged before.
+// directory without a final checkpoint (recovering from its log, as after
+// a crash) keeps the group's pending entries; the worker, restarted under
+// its name, finishes what it held, and nothing acknowledged before is
+// handled again.
 func TestWorkerRedeliveryAfterRestart(t *testing.T) {
 	d := apptest.StartDurable(t, t.TempDir())
 	rdb := redis.NewClient(&redis.Options{Addr: d.Addr()})

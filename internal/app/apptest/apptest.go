@@ -9,6 +9,7 @@ package apptest
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -67,9 +68,23 @@ func (d *Durable) Stop() {
 }
 
 // Restart stops the server and starts it again on the same directory and
-// address: what it answers then comes from the disk.
+// address. It stops as a crash would leave it: SHUTDOWN NOSAVE writes no
+// final checkpoint, so what the server answers then is what it recovers
+// from its write-ahead log.
 func (d *Durable) Restart() {
 	d.tb.Helper()
+	c, err := net.Dial("tcp", d.addr)
+	if err != nil {
+		d.tb.Fatal(err)
+	}
+	// The server closes the connection rather than answer.
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")); err != nil {
+		d.tb.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, c)
+	c.Close()
+	<-d.app.ShutdownRequested()
 	d.Stop()
 	d.start()
 }
