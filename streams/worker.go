@@ -880,13 +880,7 @@ func (w *Worker) ack(ctx context.Context, m Message, tx *Tx) bool {
 		xacks = p.XAck(ctx, w.stream, w.opts.Group, m.ID)
 		return nil
 	})
-	if err == nil {
-		for _, c := range cmds {
-			if err = c.Err(); err != nil {
-				break
-			}
-		}
-	}
+	err = firstErr(cmds, err)
 	if err != nil {
 		w.report(Event{Kind: EventError, ID: m.ID, Deliveries: m.Deliveries, Err: fmt.Errorf("MULTI XADD .. XACK: %w", err)})
 		return false
@@ -925,19 +919,27 @@ func (w *Worker) deadLetter(ctx context.Context, m Message, cause error) {
 		p.XAck(ctx, w.stream, w.opts.Group, m.ID)
 		return nil
 	})
-	if err == nil {
-		for _, c := range cmds {
-			if err = c.Err(); err != nil {
-				break
-			}
-		}
-	}
+	err = firstErr(cmds, err)
 	if err != nil {
 		fail(err)
 		return
 	}
 	w.report(Event{Kind: EventDeadLettered, ID: m.ID, Deliveries: m.Deliveries, Err: cause})
 	w.lg.Warn("streams: message dead-lettered", "id", m.ID, "deliveries", m.Deliveries, "dead_letter_stream", w.opts.DeadLetterStream, "err", cause)
+}
+
+// firstErr is the error of a MULTI/EXEC: err, else the first command's
+// (a command can fail inside EXEC while the others take effect).
+func firstErr(cmds []redis.Cmder, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // report sends ev to the Events hook, with the worker's names filled in,
