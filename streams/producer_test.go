@@ -3,6 +3,7 @@ package streams_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -36,6 +37,20 @@ func eachServer(t *testing.T, fn func(t *testing.T, srv server, rdb redis.Univer
 			t.Cleanup(func() { rdb.Close() })
 			fn(t, srv, rdb)
 		})
+	}
+}
+
+// eachServerAndProtocol is eachServer with clients speaking RESP2 and
+// RESP3 (go-redis's default), for code that reads raw replies.
+func eachServerAndProtocol(t *testing.T, fn func(t *testing.T, srv server, rdb redis.UniversalClient)) {
+	for _, srv := range servers {
+		for _, proto := range []int{2, 3} {
+			t.Run(fmt.Sprintf("%s/RESP%d", srv.name, proto), func(t *testing.T) {
+				rdb := redis.NewClient(&redis.Options{Addr: srv.addr(t), Protocol: proto})
+				t.Cleanup(func() { rdb.Close() })
+				fn(t, srv, rdb)
+			})
+		}
 	}
 }
 

@@ -111,7 +111,7 @@ func TestWorkerRetriesWithoutStalling(t *testing.T) {
 // then its own fields in order; Permanent skips the retries; a panicking
 // handler is a failing one.
 func TestWorkerDeadLetters(t *testing.T) {
-	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
+	eachServerAndProtocol(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		p := streams.NewProducer(rdb, "payments", streams.ProducerOptions{})
 		poison, _ := p.Publish(ctx, []string{"order", "17", "note", "a", "note", "b"})
@@ -180,7 +180,7 @@ func TestWorkerDeadLetters(t *testing.T) {
 // CLAIM on Runnel, XAUTOCLAIM on Redis 7), with their delivery counts; one
 // that already had its MaxDeliveries is dead-lettered without a run.
 func TestWorkerReclaimsFromDeadConsumer(t *testing.T) {
-	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
+	eachServerAndProtocol(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		if err := rdb.XGroupCreateMkStream(ctx, "orders-stream", "payment-processors", "$").Err(); err != nil {
 			t.Fatal(err)
@@ -354,14 +354,14 @@ func (h *faultHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // after EXEC, a worker dies holding messages (another takes them over)
 // and a worker restarts.
 func TestTxWorkerExactlyOnce(t *testing.T) {
-	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
+	eachServerAndProtocol(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		const n = 400
-		addr := rdb.(*redis.Client).Options().Addr
+		base := rdb.(*redis.Client).Options()
 		var handlerRuns atomic.Int32
 		var ev events
 		newStep := func(consumer string, seed uint64, die func(*redis.Client, int32) bool) (*streams.Worker, *redis.Client, *faultHook) {
-			c := redis.NewClient(&redis.Options{Addr: addr})
+			c := redis.NewClient(&redis.Options{Addr: base.Addr, Protocol: base.Protocol})
 			t.Cleanup(func() { c.Close() })
 			hook := &faultHook{rng: rand.New(rand.NewPCG(seed, 1)), before: 0.1, after: 0.1}
 			c.AddHook(hook)
