@@ -92,9 +92,10 @@ func Idempotent(rdb redis.UniversalClient, opts IdempotencyOptions) Middleware {
 				releaseClaim(context.WithoutCancel(ctx), rdb, key, token)
 				return err
 			}
-			// The effect happened: a failure to mark it is not reported,
-			// as a retry would run it again.
-			_ = rdb.Set(ctx, key, "done", opts.TTL).Err()
+			// The effect happened: it is marked even if ctx was cancelled
+			// meanwhile (the shutdown deadline), and a failure to mark it
+			// is not reported, as a retry would run it again.
+			_ = rdb.Set(context.WithoutCancel(ctx), key, "done", opts.TTL).Err()
 			return nil
 		}
 	}

@@ -476,3 +476,82 @@ func TestWorkerForgetsGoneConsumers(t *testing.T) {
 		}
 	})
 }
+
+// TestTxWorkerWriteFailsInsideExec: MULTI/EXEC does not roll back, so an
+// output XADD that fails inside EXEC (its key became a string after the
+// worker checked it) leaves the XACK done; the worker makes the input
+// pending again, and it ends dead-lettered, never acknowledged without
+// its output.
+func TestTxWorkerWriteFailsInsideExec(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		var ev events
+		w, _ := streams.NewTxWorker(rdb, "in", func(ctx context.Context, m streams.Message, tx *streams.Tx) error {
+			return tx.Publish("out", map[string]string{"from": m.ID})
+		}, streams.WorkerOptions{Group: "g", StartID: "0", MaxDeliveries: 3, Backoff: fixedBackoff(10 * time.Millisecond),
+			Block: time.Second, Events: ev.add})
+		stop := runWorker(t, w)
+		publishN(t, rdb, "in", 1)
+		eventually(t, "the first output", func() bool { return rdb.XLen(ctx, "out").Val() == 1 })
+		rdb.Del(ctx, "out")
+		rdb.Set(ctx, "out", "now a string", 0)
+		publishN(t, rdb, "in", 1)
+		eventually(t, "the second input dead-lettered", func() bool { return ev.count(streams.EventDeadLettered, "") == 1 })
+		stop()
+		if n := pending(t, rdb, "in", "g"); n != 0 {
+			t.Errorf("%d pending", n)
+		}
+		dl, err := streams.ListDeadLetters(ctx, rdb, streams.DefaultDeadLetterStream, streams.DeadLetterQuery{})
+		if err != nil || len(dl) != 1 {
+			t.Fatalf("dead letters %+v, %v", dl, err)
+		}
+		in := rdb.XRange(ctx, "in", "-", "+").Val()
+		if dl[0].MessageID != in[1].ID || dl[0].Deliveries != 4 {
+			t.Errorf("dead letter %+v: want the second input (%s), after 3 deliveries whose commits failed", dl[0], in[1].ID)
+		}
+		if n := ev.count(streams.EventError, ""); n < 3 {
+			t.Errorf("%d commit errors reported, want one per delivery", n)
+		}
+	})
+}
+
+// TestWorkerShutdownAbandonsDeafHandler: a handler that ignores its
+// cancelled context cannot hold Run past ShutdownTimeout and a second;
+// the next Run on the Worker first waits for it.
+func TestWorkerShutdownAbandonsDeafHandler(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
+		release := make(chan struct{})
+		started := make(chan struct{}, 1)
+		var handled atomic.Int32
+		w, _ := streams.NewWorker(rdb, "deaf", func(ctx context.Context, m streams.Message) error {
+			if handled.Add(1) == 1 {
+				started <- struct{}{}
+				<-release // ignores ctx
+			}
+			return nil
+		}, streams.WorkerOptions{Group: "g", StartID: "0", Block: 10 * time.Second, ShutdownTimeout: 100 * time.Millisecond})
+		publishN(t, rdb, "deaf", 1)
+		stop := runWorker(t, w)
+		<-started
+		start := time.Now()
+		stop()
+		if took := time.Since(start); took < time.Second || took > 3*time.Second {
+			t.Errorf("Run returned %v after the cancel, want ShutdownTimeout and a second", took)
+		}
+		again := make(chan error, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { again <- w.Run(ctx) }()
+		time.Sleep(100 * time.Millisecond)
+		publishN(t, rdb, "deaf", 1)
+		time.Sleep(100 * time.Millisecond)
+		if n := handled.Load(); n != 1 {
+			t.Errorf("the next Run handled a message while the deaf handler still ran (%d handled)", n)
+		}
+		close(release)
+		eventually(t, "both acknowledged", func() bool { return handled.Load() == 2 && pending(t, rdb, "deaf", "g") == 0 })
+		cancel()
+		if err := <-again; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

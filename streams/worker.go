@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,8 +51,10 @@ type WorkerOptions struct {
 	// cluster client) it is how late those can be.
 	Block time.Duration
 	// ShutdownTimeout bounds how long Run waits, once its context is done,
-	// for the handlers in flight (default 30s); their context is cancelled
-	// when it expires and their messages stay pending.
+	// for the handlers in flight (default 30s). Then their context is
+	// cancelled; Run returns when they do, or a second later if they
+	// ignore it (their messages stay pending, and the Worker's next Run
+	// first waits for them).
 	ShutdownTimeout time.Duration
 	// MaxDeliveries is how many times a message is delivered before it is
 	// dead-lettered (default 5): a handler runs at most that many times
@@ -204,9 +208,19 @@ type Worker struct {
 	readUntil time.Time           // ...and returns on its own by then
 	readGen   uint64              // counts reads, so that a wake-up is for one
 	readerID  int64               // CLIENT ID of the read connection; 0: none
-	claimMode int
-	idmp      bool // tx outputs carry XADD IDMP
-	wakes     sync.WaitGroup
+	// The loop goroutine's own: what it reads through, and the dedicated
+	// connection behind it (nil for a cluster client).
+	reader   reader
+	readConn *redis.Conn
+	// streamKeys are keys seen to be streams (or missing) before a
+	// MULTI/EXEC XADDed to them: see checkStreams.
+	streamKeys sync.Map
+	claimMode  int
+	idmp       bool // tx outputs carry XADD IDMP
+	wakes      sync.WaitGroup
+	// lastRunDone is closed once the handlers of the last Run returned
+	// (Run's own field: Runs do not overlap).
+	lastRunDone chan struct{}
 }
 
 // retry is a failed message waiting for its next delivery.
@@ -302,16 +316,32 @@ type reader interface {
 // Run creates the group if it is missing (BUSYGROUP is fine), delivers
 // again what this consumer held when it last stopped, then consumes until
 // ctx is done. It then stops reading, lets the handlers in flight finish
-// (within ShutdownTimeout) and acknowledges what they finish, and returns
-// nil. Messages waiting for a retry stay pending with this consumer. It
-// returns an error if the group cannot be created. Run must not be called
-// again before it returns.
+// (within ShutdownTimeout, see there) and acknowledges what they finish,
+// and returns nil. Messages waiting for a retry stay pending with this
+// consumer. Before ctx is done, it returns an error only if the group
+// cannot be created or (NewTxWorker) the server cannot be asked whether it
+// has XADD IDMP. Run must not be called again before it returns.
 func (w *Worker) Run(ctx context.Context) error {
+	// Handlers a previous Run left running past its deadline finish first:
+	// they settle their messages through this Worker's state.
+	if w.lastRunDone != nil {
+		<-w.lastRunDone
+	}
 	if err := w.createGroup(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	if w.tx {
-		w.idmp = w.probeIDMP(ctx)
+		idmp, err := w.probeIDMP(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		w.idmp = idmp
 	}
 	if w.opts.ForgetConsumersAfter > 0 {
 		w.forgetConsumers(ctx)
@@ -323,8 +353,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.freed = make(chan struct{}, 1)
 	w.mu.Unlock()
 
-	rd, closeReader := w.openReader(ctx)
-	defer closeReader()
+	w.openReader(ctx)
+	defer w.closeReader()
 	defer w.wakes.Wait()
 	// Shutdown interrupts the blocked read rather than waiting out Block.
 	defer context.AfterFunc(ctx, w.wake)()
@@ -333,14 +363,17 @@ func (w *Worker) Run(ctx context.Context) error {
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
 	var handlers sync.WaitGroup
+	var running atomic.Int64
 	dispatch := func(m Message) {
 		w.mu.Lock()
 		w.held[m.ID] = struct{}{}
 		w.inUse++
 		w.mu.Unlock()
 		handlers.Add(1)
+		running.Add(1)
 		go func() {
 			defer handlers.Done()
+			defer running.Add(-1)
 			w.handle(hctx, m)
 		}()
 	}
@@ -356,28 +389,49 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.claimRetries(ctx, due, dispatch)
 			continue
 		}
-		if w.claimMode == claimAuto && !time.Now().Before(nextAutoClaim) {
+		// XAUTOCLAIM takes over idle messages where XREADGROUP has no
+		// CLAIM; where it has, it still sweeps now and then, for pending
+		// entries whose data was trimmed or deleted, which only
+		// XAUTOCLAIM (and XCLAIM) remove.
+		if w.claimMode != claimUnknown && !time.Now().Before(nextAutoClaim) {
 			var more bool
 			cursor, more = w.autoClaim(ctx, cursor, free, dispatch)
 			if !more {
-				nextAutoClaim = time.Now().Add(w.opts.ClaimIdle / 4)
+				every := w.opts.ClaimIdle / 4
+				if w.claimMode == claimRead {
+					every = w.opts.ClaimIdle
+				}
+				nextAutoClaim = time.Now().Add(every)
 			}
 			continue
 		}
-		w.read(ctx, rd, free, nextAutoClaim, dispatch)
+		w.read(ctx, free, nextAutoClaim, dispatch)
 	}
 
 	done := make(chan struct{})
 	go func() { handlers.Wait(); close(done) }()
+	w.lastRunDone = done
 	select {
 	case <-done:
+		return nil
 	case <-time.After(w.opts.ShutdownTimeout):
-		w.lg.Warn("streams: handlers still running at the shutdown deadline; their messages stay pending")
-		hcancel()
-		<-done
+	}
+	w.lg.Warn("streams: handlers still running at the shutdown deadline: their contexts are cancelled", "running", running.Load())
+	hcancel()
+	select {
+	case <-done:
+	case <-time.After(abandonAfter):
+		// A handler that ignores its context cannot hold Run past the
+		// deadline; its message stays pending (or is settled when it
+		// returns), and the next Run waits for it.
+		w.lg.Error("streams: handlers ignored the cancellation; Run returns without them", "running", running.Load())
 	}
 	return nil
 }
+
+// abandonAfter is how long Run waits, after cancelling the handlers at the
+// shutdown deadline, for them to return before it returns without them.
+const abandonAfter = time.Second
 
 func (w *Worker) createGroup(ctx context.Context) error {
 	err := w.rdb.XGroupCreateMkStream(ctx, w.stream, w.opts.Group, w.opts.StartID).Err()
@@ -411,36 +465,45 @@ func (w *Worker) forgetConsumers(ctx context.Context) {
 
 // probeIDMP tells whether the server has XADD IDMP, with an XADD that
 // fails either way (MAXLEN -1) and so changes nothing: a server without
-// IDMP reads "IDMP" as the entry ID and says so.
-func (w *Worker) probeIDMP(ctx context.Context) bool {
+// IDMP reads "IDMP" as the entry ID and says so. Only the server's reply
+// tells: a failure to get one is an error (a guess either way would have
+// every commit fail, or go without IDMP on a server that has it).
+func (w *Worker) probeIDMP(ctx context.Context) (bool, error) {
 	err := w.rdb.Do(ctx, "XADD", w.stream, "IDMP", "p", "k", "MAXLEN", "-1", "*", "f", "v").Err()
-	return err != nil && !strings.HasPrefix(err.Error(), "ERR Invalid stream ID")
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return false, fmt.Errorf("streams: probing XADD IDMP on %s: %w", w.stream, err)
+	}
+	return !strings.HasPrefix(err.Error(), "ERR Invalid stream ID"), nil
 }
 
 // openReader gives the worker a connection of its own for the blocking
 // read, whose CLIENT ID lets wake interrupt it. A client without
 // dedicated connections (a cluster client) reads through the pool.
-func (w *Worker) openReader(ctx context.Context) (reader, func()) {
+func (w *Worker) openReader(ctx context.Context) {
+	w.reader, w.readConn = w.rdb, nil
 	c, ok := w.rdb.(*redis.Client)
-	if !ok {
-		return w.rdb, func() {}
-	}
-	conn := c.Conn()
-	w.refreshReaderID(ctx, conn)
-	return conn, func() { _ = conn.Close() }
-}
-
-func (w *Worker) refreshReaderID(ctx context.Context, rd reader) {
-	conn, ok := rd.(*redis.Conn)
 	if !ok {
 		return
 	}
-	id, err := conn.ClientID(ctx).Result()
+	w.readConn = c.Conn()
+	w.reader = w.readConn
+	id, err := w.readConn.ClientID(ctx).Result()
 	if err != nil {
-		id = 0 // reads cannot be interrupted until the next refresh
+		id = 0 // reads cannot be interrupted until the next reopen
 	}
 	w.mu.Lock()
 	w.readerID = id
+	w.mu.Unlock()
+}
+
+// closeReader closes the read connection, if the worker has one.
+func (w *Worker) closeReader() {
+	if w.readConn != nil {
+		_ = w.readConn.Close()
+	}
+	w.mu.Lock()
+	w.readerID = 0
 	w.mu.Unlock()
 }
 
@@ -517,9 +580,13 @@ func (w *Worker) recoverOwn(ctx context.Context, dispatch func(Message)) {
 			Stream: w.stream, Group: w.opts.Group, Start: start, End: "+", Count: int64(free), Consumer: w.opts.Consumer,
 		}).Result()
 		if err != nil {
+			// What is left stays pending with this consumer; taking over
+			// idle messages brings it back after ClaimIdle.
 			w.report(Event{Kind: EventError, Err: fmt.Errorf("XPENDING: %w", err)})
-			sleepCtx(ctx, time.Second)
-			continue
+			if strings.HasPrefix(err.Error(), "NOGROUP") {
+				_ = w.createGroup(ctx)
+			}
+			return
 		}
 		if len(pend) == 0 {
 			return
@@ -561,53 +628,57 @@ func (w *Worker) dueRetries(n int) []retry {
 // less idle than its wait was taken over by another consumer meanwhile
 // (or is gone) and is left to it.
 func (w *Worker) claimRetries(ctx context.Context, due []retry, dispatch func(Message)) {
-	var ids, deferredIDs []string
-	minIdle := due[0].minIdle
-	counts := make(map[string]int, len(due))
-	deferred := map[string]Message{}
-	for _, r := range due {
-		minIdle = min(minIdle, r.minIdle)
-		if r.deferred != nil {
-			deferredIDs = append(deferredIDs, r.id)
-			deferred[r.id] = *r.deferred
-			continue
+	// One XCLAIM per retry, in one round trip: each has its own min-idle
+	// and its own outcome.
+	full := make([]*redis.XMessageSliceCmd, len(due))
+	justID := make([]*redis.StringSliceCmd, len(due))
+	_, _ = w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range due {
+			args := &redis.XClaimArgs{Stream: w.stream, Group: w.opts.Group, Consumer: w.opts.Consumer,
+				MinIdle: r.minIdle, Messages: []string{r.id}}
+			if r.deferred != nil {
+				justID[i] = p.XClaimJustID(ctx, args)
+			} else {
+				full[i] = p.XClaim(ctx, args)
+			}
 		}
-		ids = append(ids, r.id)
-		counts[r.id] = r.deliveries
-	}
-	args := &redis.XClaimArgs{Stream: w.stream, Group: w.opts.Group, Consumer: w.opts.Consumer, MinIdle: minIdle}
-	var msgs []redis.XMessage
-	var kept []string
-	var err error
-	if len(ids) > 0 {
-		args.Messages = ids
-		msgs, err = w.rdb.XClaim(ctx, args).Result()
-	}
-	if err == nil && len(deferredIDs) > 0 {
-		args.Messages = deferredIDs
-		kept, err = w.rdb.XClaimJustID(ctx, args).Result()
-	}
+		return nil
+	})
+	var ready []Message
+	var failed error
 	w.mu.Lock()
-	if err != nil {
-		// Try again in a second; ClaimIdle is the backstop.
-		for _, r := range due {
+	for i, r := range due {
+		var err error
+		if r.deferred != nil {
+			var ids []string
+			if ids, err = justID[i].Result(); err == nil && len(ids) == 1 {
+				ready = append(ready, *r.deferred)
+			}
+		} else {
+			var msgs []redis.XMessage
+			if msgs, err = full[i].Result(); err == nil && len(msgs) == 1 {
+				ready = append(ready, w.message(msgs[0], r.deliveries+1))
+			}
+		}
+		switch {
+		case err != nil:
+			// Try again in a second; ClaimIdle is the backstop.
+			failed = err
 			r.due = time.Now().Add(time.Second)
 			heap.Push(&w.retries, r)
+		default:
+			// Claimed, or not ours any more (taken over, acknowledged,
+			// or gone): dispatch holds the claimed ones again.
+			delete(w.held, r.id)
 		}
-		w.mu.Unlock()
-		w.report(Event{Kind: EventError, Err: fmt.Errorf("XCLAIM: %w", err)})
-		sleepCtx(ctx, 10*time.Millisecond)
-		return
-	}
-	for _, r := range due {
-		delete(w.held, r.id)
 	}
 	w.mu.Unlock()
-	for _, xm := range msgs {
-		dispatch(w.message(xm, counts[xm.ID]+1))
+	if failed != nil {
+		w.report(Event{Kind: EventError, Err: fmt.Errorf("XCLAIM: %w", failed)})
+		sleepCtx(ctx, 10*time.Millisecond)
 	}
-	for _, id := range kept {
-		dispatch(deferred[id])
+	for _, m := range ready {
+		dispatch(m)
 	}
 }
 
@@ -631,19 +702,27 @@ func (w *Worker) autoClaim(ctx context.Context, cursor string, free int, dispatc
 	if len(msgs) == 0 {
 		return next, more
 	}
-	w.mu.Lock()
-	nheld := len(w.held)
-	w.mu.Unlock()
-	pend, err := w.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-		Stream: w.stream, Group: w.opts.Group, Start: msgs[0].ID, End: msgs[len(msgs)-1].ID,
-		Count: int64(len(msgs) + nheld), Consumer: w.opts.Consumer,
-	}).Result()
-	counts := make(map[string]int, len(pend))
-	if err != nil {
-		w.report(Event{Kind: EventError, Err: fmt.Errorf("XPENDING: %w", err)})
-	}
-	for _, p := range pend {
-		counts[p.ID] = int(p.RetryCount)
+	// Their counts, one XPENDING per ID in one round trip: a range
+	// could hold other entries of this consumer and miss some.
+	pend := make([]*redis.XPendingExtCmd, len(msgs))
+	_, _ = w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, xm := range msgs {
+			pend[i] = p.XPendingExt(ctx, &redis.XPendingExtArgs{
+				Stream: w.stream, Group: w.opts.Group, Start: xm.ID, End: xm.ID, Count: 1, Consumer: w.opts.Consumer,
+			})
+		}
+		return nil
+	})
+	counts := make(map[string]int, len(msgs))
+	for _, c := range pend {
+		ps, err := c.Result()
+		if err != nil {
+			w.report(Event{Kind: EventError, Err: fmt.Errorf("XPENDING: %w", err)})
+			continue
+		}
+		for _, p := range ps {
+			counts[p.ID] = int(p.RetryCount)
+		}
 	}
 	for _, xm := range msgs {
 		n, ok := counts[xm.ID]
@@ -675,7 +754,7 @@ func (w *Worker) unheld(msgs []redis.XMessage) []redis.XMessage {
 // read waits for new entries (and, with XREADGROUP CLAIM, for messages
 // idle longer than ClaimIdle) with one XREADGROUP BLOCK, no longer than
 // the next retry or auto-claim falls due.
-func (w *Worker) read(ctx context.Context, rd reader, free int, nextAutoClaim time.Time, dispatch func(Message)) {
+func (w *Worker) read(ctx context.Context, free int, nextAutoClaim time.Time, dispatch func(Message)) {
 	args := &redis.XReadGroupArgs{
 		Group: w.opts.Group, Consumer: w.opts.Consumer,
 		Streams: []string{w.stream, ">"}, Count: int64(free),
@@ -685,7 +764,7 @@ func (w *Worker) read(ctx context.Context, rd reader, free int, nextAutoClaim ti
 	}
 	now := time.Now()
 	until := now.Add(w.opts.Block)
-	if w.claimMode == claimAuto && nextAutoClaim.Before(until) {
+	if w.claimMode != claimUnknown && nextAutoClaim.Before(until) {
 		until = nextAutoClaim
 	}
 	w.mu.Lock()
@@ -697,7 +776,7 @@ func (w *Worker) read(ctx context.Context, rd reader, free int, nextAutoClaim ti
 	w.reading, w.readUntil = true, until
 	w.readGen++
 	w.mu.Unlock()
-	res, err := rd.XReadGroup(ctx, args).Result()
+	res, err := w.reader.XReadGroup(ctx, args).Result()
 	w.mu.Lock()
 	w.reading = false
 	w.mu.Unlock()
@@ -722,7 +801,13 @@ func (w *Worker) read(ctx context.Context, rd reader, free int, nextAutoClaim ti
 		}
 		w.report(Event{Kind: EventError, Err: fmt.Errorf("XREADGROUP: %w", err)})
 		sleepCtx(ctx, time.Second)
-		w.refreshReaderID(ctx, rd)
+		var reply redis.Error
+		if !errors.As(err, &reply) {
+			// The connection broke (a restart, a network blip): a
+			// new one, with a new CLIENT ID.
+			w.closeReader()
+			w.openReader(ctx)
+		}
 		return
 	}
 	if err == nil && w.claimMode == claimUnknown {
@@ -782,8 +867,12 @@ func (w *Worker) handle(ctx context.Context, m Message) {
 	start := time.Now()
 	err := w.run(ctx, m, tx)
 	took := time.Since(start)
+	// What the handler did is settled even if its context was cancelled
+	// at the shutdown deadline as it returned: a success is acknowledged.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
 	if err == nil {
-		if w.ack(ctx, m, tx) {
+		if w.ack(sctx, m, tx) {
 			w.report(Event{Kind: EventHandled, ID: m.ID, Deliveries: m.Deliveries, Duration: took})
 			w.release(m.ID)
 		} else {
@@ -805,7 +894,7 @@ func (w *Worker) handle(ctx context.Context, m Message) {
 	}
 	var perm *permanentError
 	if errors.As(err, &perm) || max > 0 && m.Deliveries >= max {
-		w.deadLetter(ctx, m, err)
+		w.deadLetter(sctx, m, err)
 		w.release(m.ID)
 		return
 	}
@@ -813,6 +902,11 @@ func (w *Worker) handle(ctx context.Context, m Message) {
 	w.lg.Warn("streams: handler failed; it will be retried", "id", m.ID, "deliveries", m.Deliveries, "err", err)
 	w.scheduleRetry(m, false)
 }
+
+// settleTimeout bounds the commands that settle a message once its
+// handler returned (XACK, the commit, dead-lettering), which run even
+// when the handler's context is cancelled.
+const settleTimeout = 10 * time.Second
 
 // run runs the handler; a panic is its failure (with the stack logged),
 // not the process's end.
@@ -865,30 +959,104 @@ func (w *Worker) ack(ctx context.Context, m Message, tx *Tx) bool {
 		}
 		return true
 	}
-	var xacks *redis.IntCmd
-	cmds, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for i, o := range tx.outs {
-			args := make([]any, 0, 8+len(o.fields))
-			args = append(args, "XADD", o.stream)
-			if w.idmp {
-				args = append(args, "IDMP", "streams:"+w.opts.Group, fmt.Sprintf("%s/%s/%d", w.stream, m.ID, i))
-			}
-			args = append(args, "*")
-			args = append(args, o.fields...)
-			p.Do(ctx, args...)
+	adds := make([][]any, len(tx.outs))
+	for i, o := range tx.outs {
+		args := make([]any, 0, 8+len(o.fields))
+		args = append(args, "XADD", o.stream)
+		if w.idmp {
+			args = append(args, "IDMP", "streams:"+w.opts.Group, fmt.Sprintf("%s/%s/%d", w.stream, m.ID, i))
 		}
-		xacks = p.XAck(ctx, w.stream, w.opts.Group, m.ID)
-		return nil
-	})
-	err = firstErr(cmds, err)
-	if err != nil {
+		args = append(args, "*")
+		adds[i] = append(args, o.fields...)
+	}
+	if err := w.commit(ctx, m, adds); err != nil {
 		w.report(Event{Kind: EventError, ID: m.ID, Deliveries: m.Deliveries, Err: fmt.Errorf("MULTI XADD .. XACK: %w", err)})
 		return false
 	}
-	if xacks.Val() == 0 {
+	return true
+}
+
+// commit runs the XADDs adds and the XACK of m in one MULTI/EXEC.
+//
+// MULTI/EXEC does not roll back: an XADD that fails inside EXEC (the key
+// holds another type) leaves the XACK done. So the keys are first checked
+// to be streams (once per key: TYPE), and should an XADD fail anyway while
+// the XACK went through, m is made pending again with its delivery count
+// (XCLAIM FORCE): it comes back rather than being lost.
+func (w *Worker) commit(ctx context.Context, m Message, adds [][]any) error {
+	keys := make([]string, len(adds))
+	for i, a := range adds {
+		keys[i] = a[1].(string)
+	}
+	if err := w.checkStreams(ctx, keys); err != nil {
+		return err
+	}
+	var xack *redis.IntCmd
+	xadds := make([]*redis.Cmd, len(adds))
+	cmds, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, a := range adds {
+			xadds[i] = p.Do(ctx, a...)
+		}
+		xack = p.XAck(ctx, w.stream, w.opts.Group, m.ID)
+		return nil
+	})
+	if err = firstErr(cmds, err); err != nil {
+		// Only an XADD the server refused inside EXEC, beside an XACK it
+		// did, needs mending; a lost reply leaves the outcome to the
+		// retry's XCLAIM, which finds nothing if the commit happened.
+		refused := slices.ContainsFunc(xadds, func(c *redis.Cmd) bool {
+			var reply redis.Error
+			return c != nil && errors.As(c.Err(), &reply)
+		})
+		if refused && xack != nil && xack.Err() == nil && xack.Val() > 0 {
+			for _, k := range keys {
+				w.streamKeys.Delete(k)
+			}
+			perr := w.rdb.Do(ctx, "XCLAIM", w.stream, w.opts.Group, w.opts.Consumer, 0, m.ID,
+				"RETRYCOUNT", m.Deliveries, "FORCE", "JUSTID").Err()
+			if perr != nil {
+				w.lg.Error("streams: a write failed inside MULTI/EXEC after the XACK took effect, and the message could not be made pending again: it is lost",
+					"id", m.ID, "err", err, "restore_err", perr)
+			}
+		}
+		return err
+	}
+	if xack.Val() == 0 {
 		w.lg.Warn("streams: the message was acknowledged by another consumer meanwhile (it held it longer than ClaimIdle)", "id", m.ID)
 	}
-	return true
+	return nil
+}
+
+// checkStreams returns an error if one of keys holds something other
+// than a stream. A key seen as a stream, or missing, is not asked about
+// again (commit forgets it when a write to it fails).
+func (w *Worker) checkStreams(ctx context.Context, keys []string) error {
+	var ask []string
+	for _, k := range keys {
+		if _, ok := w.streamKeys.Load(k); !ok && !slices.Contains(ask, k) {
+			ask = append(ask, k)
+		}
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	types := make([]*redis.StatusCmd, len(ask))
+	_, err := w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range ask {
+			types[i] = p.Type(ctx, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, k := range ask {
+		if t := types[i].Val(); t != "stream" && t != "none" {
+			return fmt.Errorf("streams: %s holds a %s, not a stream", k, t)
+		}
+		w.streamKeys.Store(k, struct{}{})
+	}
+	return nil
 }
 
 // deadLetter moves m to the dead-letter stream: the XADD there and the
@@ -913,14 +1081,8 @@ func (w *Worker) deadLetter(ctx context.Context, m Message, cause error) {
 		w.ack(ctx, m, &Tx{}) // gone meanwhile: nothing to keep
 		return
 	}
-	args := append([]any{"XADD", w.opts.DeadLetterStream, "*"}, deadLetterFields(m, es[0].fields, cause)...)
-	cmds, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Do(ctx, args...)
-		p.XAck(ctx, w.stream, w.opts.Group, m.ID)
-		return nil
-	})
-	err = firstErr(cmds, err)
-	if err != nil {
+	add := append([]any{"XADD", w.opts.DeadLetterStream, "*"}, deadLetterFields(m, es[0].fields, cause)...)
+	if err := w.commit(ctx, m, [][]any{add}); err != nil {
 		fail(err)
 		return
 	}
