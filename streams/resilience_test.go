@@ -53,10 +53,10 @@ func pendingOrMinus1(rdb redis.UniversalClient, stream, group string) int64 {
 	return p.Count
 }
 
-// TestReviewReaderConnectionLost: the worker's dedicated read connection
+// TestResilienceReaderConnectionLost: the worker's dedicated read connection
 // is closed under it (a server restart, a proxy, a network blip); the
 // worker goes on reading once the server answers again.
-func TestReviewReaderConnectionLost(t *testing.T) {
+func TestResilienceReaderConnectionLost(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		var handled atomic.Int32
 		var ev events
@@ -76,9 +76,9 @@ func TestReviewReaderConnectionLost(t *testing.T) {
 	})
 }
 
-// TestReviewServerRestart: Runnel restarts on its data directory while a
+// TestResilienceServerRestart: Runnel restarts on its data directory while a
 // worker runs; the worker handles what is published afterwards.
-func TestReviewServerRestart(t *testing.T) {
+func TestResilienceServerRestart(t *testing.T) {
 	d := apptest.StartDurable(t, t.TempDir())
 	rdb := redis.NewClient(&redis.Options{Addr: d.Addr()})
 	defer rdb.Close()
@@ -105,10 +105,10 @@ func itoa(n int64) string {
 	return string(b)
 }
 
-// TestReviewDeadLetterWriteFails: the dead-letter stream's key holds a
+// TestResilienceDeadLetterWriteFails: the dead-letter stream's key holds a
 // string, so the XADD inside the dead-lettering MULTI/EXEC fails; the
 // message must not be lost (acknowledged without a dead letter).
-func TestReviewDeadLetterWriteFails(t *testing.T) {
+func TestResilienceDeadLetterWriteFails(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		rdb.Set(ctx, "dlq-string", "not a stream", 0)
@@ -128,10 +128,10 @@ func TestReviewDeadLetterWriteFails(t *testing.T) {
 	})
 }
 
-// TestReviewTxOutputWriteFails: a TxHandler's output goes to a key that
+// TestResilienceTxOutputWriteFails: a TxHandler's output goes to a key that
 // holds a string, so its XADD fails inside the MULTI/EXEC; the input must
 // not be acknowledged without its output.
-func TestReviewTxOutputWriteFails(t *testing.T) {
+func TestResilienceTxOutputWriteFails(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		rdb.Set(ctx, "out-string", "not a stream", 0)
@@ -150,9 +150,9 @@ func TestReviewTxOutputWriteFails(t *testing.T) {
 	})
 }
 
-// TestReviewRunTwice: Run, stopped, called again on the same Worker,
+// TestResilienceRunTwice: Run, stopped, called again on the same Worker,
 // consumes again and first delivers the retry it left pending.
-func TestReviewRunTwice(t *testing.T) {
+func TestResilienceRunTwice(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		var mu sync.Mutex
 		runs := map[string]int{}
@@ -198,9 +198,9 @@ func TestReviewRunTwice(t *testing.T) {
 	})
 }
 
-// TestReviewCancelledBeforeRun: Run with a context already done returns
+// TestResilienceCancelledBeforeRun: Run with a context already done returns
 // at once.
-func TestReviewCancelledBeforeRun(t *testing.T) {
+func TestResilienceCancelledBeforeRun(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		w, _ := streams.NewWorker(rdb, "early", func(context.Context, streams.Message) error { return nil },
 			streams.WorkerOptions{Group: "g", Block: 10 * time.Second})
@@ -218,11 +218,11 @@ func TestReviewCancelledBeforeRun(t *testing.T) {
 	})
 }
 
-// TestReviewIdempotentShutdownDeadline: an Idempotent handler whose effect
+// TestResilienceIdempotentShutdownDeadline: an Idempotent handler whose effect
 // finished just as the shutdown deadline cancelled its context (it
 // returned nil) must not have the effect run again on redelivery: the
 // "done" mark must not depend on the cancelled context.
-func TestReviewIdempotentShutdownDeadline(t *testing.T) {
+func TestResilienceIdempotentShutdownDeadline(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		var effects atomic.Int32
 		started := make(chan struct{}, 10)
@@ -269,12 +269,12 @@ func (h *probeFault) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
-// TestReviewTxWorkerProbeFails: a transient error on the IDMP probe must
+// TestResilienceTxWorkerProbeFails: a transient error on the IDMP probe must
 // not make a TxWorker send XADD IDMP to a server without it (every commit
 // would then fail inside EXEC). Run may give up with the error (the next
 // Run probes again) or go on correctly; either way each input ends with
 // exactly one output and no dead letter.
-func TestReviewTxWorkerProbeFails(t *testing.T) {
+func TestResilienceTxWorkerProbeFails(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		rdb.AddHook(&probeFault{})
 		var ev events
@@ -315,10 +315,10 @@ func TestReviewTxWorkerProbeFails(t *testing.T) {
 	})
 }
 
-// TestReviewGroupDeleted: the group, then the whole stream, is deleted
+// TestResilienceGroupDeleted: the group, then the whole stream, is deleted
 // while the worker blocks; it creates the group again and handles what is
 // published after.
-func TestReviewGroupDeleted(t *testing.T) {
+func TestResilienceGroupDeleted(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		var handled atomic.Int32
@@ -346,10 +346,10 @@ func TestReviewGroupDeleted(t *testing.T) {
 	})
 }
 
-// TestReviewTrimmedWhilePending: entries trimmed while pending (a retry
+// TestResilienceTrimmedWhilePending: entries trimmed while pending (a retry
 // waiting, or held by a dead consumer) are settled without running the
 // handler or dead-lettering them.
-func TestReviewTrimmedWhilePending(t *testing.T) {
+func TestResilienceTrimmedWhilePending(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		publishN(t, rdb, "trim", 3)
@@ -389,7 +389,7 @@ func TestReviewTrimmedWhilePending(t *testing.T) {
 	})
 }
 
-// TestReviewSoak: workers of one group start and stop at random (under
+// TestResilienceSoak: workers of one group start and stop at random (under
 // their old name or a new one, some stopped at the shutdown deadline with
 // handlers in flight) while handlers fail at random. At the end every
 // message was handled successfully or dead-lettered, a dead-lettered one
@@ -397,7 +397,7 @@ func TestReviewTrimmedWhilePending(t *testing.T) {
 // than that or twice at once, no worker ran more than Concurrency handlers,
 // and nothing is pending. The randomness has a fixed seed; handler
 // outcomes depend only on (ID, delivery).
-func TestReviewSoak(t *testing.T) {
+func TestResilienceSoak(t *testing.T) {
 	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		const (
