@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,9 +33,9 @@ func readerClientID(tb testing.TB, rdb redis.UniversalClient) int64 {
 		}
 		for _, f := range strings.Fields(line) {
 			if v, ok := strings.CutPrefix(f, "id="); ok {
-				var id int64
-				for _, c := range v {
-					id = id*10 + int64(c-'0')
+				id, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					tb.Fatal(err)
 				}
 				return id
 			}
@@ -67,7 +68,7 @@ func TestResilienceReaderConnectionLost(t *testing.T) {
 		eventually(t, "1 handled", func() bool { return handled.Load() == 1 })
 		var id int64
 		eventually(t, "the reader blocked", func() bool { id = readerClientID(t, rdb); return id != 0 })
-		if err := rdb.ClientKillByFilter(context.Background(), "ID", itoa(id)).Err(); err != nil {
+		if err := rdb.ClientKillByFilter(context.Background(), "ID", strconv.FormatInt(id, 10)).Err(); err != nil {
 			t.Fatal(err)
 		}
 		publishN(t, rdb, "lost", 1)
@@ -92,17 +93,6 @@ func TestResilienceServerRestart(t *testing.T) {
 	publishN(t, rdb, "restart", 1)
 	eventually(t, "the message after the restart handled", func() bool { return handled.Load() == 2 })
 	stop()
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 // TestResilienceDeadLetterWriteFails: the dead-letter stream's key holds a
