@@ -555,3 +555,36 @@ func TestWorkerShutdownAbandonsDeafHandler(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkerHeartbeatKeepsSlowHandler: a handler that runs for three
+// times ClaimIdle on a live worker is not taken over by another worker
+// of the group (a dead worker's are: TestWorkerReclaimsFromDeadConsumer).
+func TestWorkerHeartbeatKeepsSlowHandler(t *testing.T) {
+	eachServer(t, func(t *testing.T, srv server, rdb redis.UniversalClient) {
+		var runs atomic.Int32
+		var ev events
+		opts := streams.WorkerOptions{Group: "g", StartID: "0", ClaimIdle: 300 * time.Millisecond, Block: time.Second, Events: ev.add}
+		slow := func(ctx context.Context, m streams.Message) error {
+			runs.Add(1)
+			time.Sleep(900 * time.Millisecond)
+			return nil
+		}
+		opts.Consumer = "a"
+		a, _ := streams.NewWorker(rdb, "slow", slow, opts)
+		opts.Consumer = "b"
+		b, _ := streams.NewWorker(rdb, "slow", slow, opts)
+		publishN(t, rdb, "slow", 1)
+		stopA := runWorker(t, a)
+		eventually(t, "a runs it", func() bool { return runs.Load() == 1 })
+		stopB := runWorker(t, b)
+		eventually(t, "acknowledged", func() bool { return pending(t, rdb, "slow", "g") == 0 })
+		stopA()
+		stopB()
+		if n := runs.Load(); n != 1 {
+			t.Errorf("the slow message ran %d times, want once", n)
+		}
+		if n := ev.count(streams.EventReclaimed, ""); n != 0 {
+			t.Errorf("%d taken over from a live worker", n)
+		}
+	})
+}

@@ -71,8 +71,9 @@ type WorkerOptions struct {
 	Backoff func(deliveries int) time.Duration
 	// ClaimIdle is how long a message may stay pending with a consumer
 	// before another takes it over (default 60s): a consumer that died
-	// or hangs loses its messages after that long. It must be longer
-	// than the slowest handler run, or a slow message is run twice.
+	// or stalled loses its messages after that long. While a handler
+	// runs, its worker claims the message again every ClaimIdle/3 (a
+	// heartbeat), so a slow handler on a live worker keeps it.
 	ClaimIdle time.Duration
 	// ForgetConsumersAfter: when Run starts, it deletes the group's
 	// consumers that hold nothing and have not been seen for this long
@@ -200,7 +201,7 @@ type Worker struct {
 	lg     *slog.Logger
 
 	mu        sync.Mutex
-	held      map[string]struct{} // in a handler or waiting for a retry
+	held      map[string]time.Time // in a handler (since when) or waiting for a retry (zero)
 	retries   retryHeap           // waiting for their backoff
 	inUse     int                 // handlers running
 	freed     chan struct{}       // a handler ended, or a retry was scheduled
@@ -347,7 +348,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.forgetConsumers(ctx)
 	}
 	w.mu.Lock()
-	w.held = map[string]struct{}{}
+	w.held = map[string]time.Time{}
 	w.retries = w.retries[:0]
 	w.inUse = 0
 	w.freed = make(chan struct{}, 1)
@@ -366,7 +367,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	var running atomic.Int64
 	dispatch := func(m Message) {
 		w.mu.Lock()
-		w.held[m.ID] = struct{}{}
+		w.held[m.ID] = time.Now()
 		w.inUse++
 		w.mu.Unlock()
 		handlers.Add(1)
@@ -377,6 +378,12 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.handle(hctx, m)
 		}()
 	}
+
+	// Messages in long handlers keep being claimed by this consumer, so
+	// that no other takes them over while they run.
+	hbctx, hbcancel := context.WithCancel(hctx)
+	defer hbcancel()
+	go w.heartbeat(hbctx)
 
 	w.recoverOwn(ctx, dispatch)
 	nextAutoClaim, cursor := time.Time{}, "0-0"
@@ -736,6 +743,41 @@ func (w *Worker) autoClaim(ctx context.Context, cursor string, free int, dispatc
 	return next, more
 }
 
+// heartbeat, every ClaimIdle/3, claims again (XCLAIM JUSTID: the delivery
+// count stays) the messages whose handlers have run that long, which
+// resets their idle time: a handler slower than ClaimIdle is not taken
+// over while its worker is alive. A message another consumer took over
+// meanwhile (this worker stalled for ClaimIdle) is left to it unless it
+// too has been idle that long.
+func (w *Worker) heartbeat(ctx context.Context) {
+	every := w.opts.ClaimIdle / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var ids []string
+		w.mu.Lock()
+		for id, since := range w.held {
+			if !since.IsZero() && time.Since(since) >= every {
+				ids = append(ids, id)
+			}
+		}
+		w.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		err := w.rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: w.stream, Group: w.opts.Group, Consumer: w.opts.Consumer,
+			MinIdle: every, Messages: ids}).Err()
+		if err != nil && ctx.Err() == nil {
+			w.report(Event{Kind: EventError, Err: fmt.Errorf("XCLAIM JUSTID (heartbeat): %w", err)})
+		}
+	}
+}
+
 // unheld drops the messages this worker holds already: its own slow
 // handler's, or a retry's, taken over from itself. Dispatching them again
 // would run them twice at once; the claim only refreshed their idle time.
@@ -940,6 +982,7 @@ func (w *Worker) scheduleRetry(m Message, deferred bool) {
 	}
 	w.mu.Lock()
 	w.inUse--
+	w.held[m.ID] = time.Time{}
 	heap.Push(&w.retries, r)
 	early := w.reading && r.due.Before(w.readUntil)
 	w.mu.Unlock()
