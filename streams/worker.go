@@ -202,13 +202,13 @@ type Worker struct {
 
 	mu        sync.Mutex
 	held      map[string]time.Time // in a handler (since when) or waiting for a retry (zero)
-	retries   retryHeap           // waiting for their backoff
-	inUse     int                 // handlers running
-	freed     chan struct{}       // a handler ended, or a retry was scheduled
-	reading   bool                // a read is in flight...
-	readUntil time.Time           // ...and returns on its own by then
-	readGen   uint64              // counts reads, so that a wake-up is for one
-	readerID  int64               // CLIENT ID of the read connection; 0: none
+	retries   retryHeap            // waiting for their backoff
+	inUse     int                  // handlers running
+	freed     chan struct{}        // a handler ended, or a retry was scheduled
+	reading   bool                 // a read is in flight...
+	readUntil time.Time            // ...and returns on its own by then
+	readGen   uint64               // counts reads, so that a wake-up is for one
+	readerID  int64                // CLIENT ID of the read connection; 0: none
 	// The loop goroutine's own: what it reads through, and the dedicated
 	// connection behind it (nil for a cluster client).
 	reader   reader
