@@ -56,9 +56,12 @@ func TestRunWorkloads(t *testing.T) {
 	}
 	for _, srv := range benchServers {
 		t.Run(srv.name, func(t *testing.T) {
-			addr := srv.start(t)
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
+					// A server of its own: the clients of the workload
+					// before may still be leaving, and idle counts every
+					// blocked client.
+					addr := srv.start(t)
 					code, out, errOut := runBench(t, append([]string{"--addr", addr}, tc.args...)...)
 					if code != 0 {
 						t.Fatalf("exit %d, stderr %q", code, errOut)
@@ -135,9 +138,12 @@ func TestRunNewWorkloads(t *testing.T) {
 	}
 	for _, srv := range benchServers {
 		t.Run(srv.name, func(t *testing.T) {
-			addr := srv.start(t)
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
+					// A server of its own: the clients of the workload
+					// before may still be leaving, and idle counts every
+					// blocked client.
+					addr := srv.start(t)
 					code, out, errOut := runBench(t, append([]string{"--addr", addr}, tc.args...)...)
 					if code != 0 || !tc.line.MatchString(out) {
 						t.Fatalf("exit %d, stdout %q, stderr %q; want exit 0 and a line matching %s", code, out, errOut, tc.line)
