@@ -120,20 +120,33 @@ type doer interface {
 
 // readDeadLetter reads the entry id of dlq through c.
 func readDeadLetter(ctx context.Context, c doer, dlq, id string) (entry, error) {
-	v, err := c.Do(ctx, "XRANGE", dlq, id, id, "COUNT", 1).Result()
+	e, ok, err := readEntry(ctx, c, dlq, id)
 	if err != nil {
-		return entry{}, fmt.Errorf("streams: XRANGE %s %s: %w", dlq, id, err)
+		return entry{}, err
+	}
+	if !ok {
+		return entry{}, fmt.Errorf("%w: %s in %s", ErrDeadLetterNotFound, id, dlq)
+	}
+	return e, nil
+}
+
+// readEntry reads the entry id of stream through c, with its fields in
+// stored order; ok is false when it is not there (or has no data).
+func readEntry(ctx context.Context, c doer, stream, id string) (e entry, ok bool, err error) {
+	v, err := c.Do(ctx, "XRANGE", stream, id, id, "COUNT", 1).Result()
+	if err != nil {
+		return entry{}, false, fmt.Errorf("streams: XRANGE %s %s: %w", stream, id, err)
 	}
 	es, err := parseEntries(v)
 	if err != nil {
-		return entry{}, err
+		return entry{}, false, err
 	}
 	// An ID without its sequence number ("1700000000000") is a range of
 	// a whole millisecond to XRANGE; only its first entry, -0, is that ID.
 	if len(es) == 0 || (es[0].id != id && es[0].id != id+"-0") || es[0].fields == nil {
-		return entry{}, fmt.Errorf("%w: %s in %s", ErrDeadLetterNotFound, id, dlq)
+		return entry{}, false, nil
 	}
-	return es[0], nil
+	return es[0], true, nil
 }
 
 // RedriveResult is one dead letter moved back to its source stream.

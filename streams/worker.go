@@ -1110,21 +1110,16 @@ func (w *Worker) deadLetter(ctx context.Context, m Message, cause error) {
 	fail := func(err error) {
 		w.report(Event{Kind: EventError, ID: m.ID, Deliveries: m.Deliveries, Err: fmt.Errorf("dead-lettering: %w", err)})
 	}
-	raw, err := w.rdb.Do(ctx, "XRANGE", w.stream, m.ID, m.ID).Result()
+	e, ok, err := readEntry(ctx, w.rdb, w.stream, m.ID)
 	if err != nil {
 		fail(err)
 		return
 	}
-	es, err := parseEntries(raw)
-	if err != nil {
-		fail(err)
-		return
-	}
-	if len(es) == 0 {
+	if !ok {
 		w.ack(ctx, m, &Tx{}) // gone meanwhile: nothing to keep
 		return
 	}
-	add := append([]any{"XADD", w.opts.DeadLetterStream, "*"}, deadLetterFields(m, es[0].fields, cause)...)
+	add := append([]any{"XADD", w.opts.DeadLetterStream, "*"}, deadLetterFields(m, e.fields, cause)...)
 	if err := w.commit(ctx, m, [][]any{add}); err != nil {
 		fail(err)
 		return

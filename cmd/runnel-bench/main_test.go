@@ -59,8 +59,7 @@ func TestRunWorkloads(t *testing.T) {
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
 					// A server of its own: the clients of the workload
-					// before may still be leaving, and idle counts every
-					// blocked client.
+					// before may still be leaving.
 					addr := srv.start(t)
 					code, out, errOut := runBench(t, append([]string{"--addr", addr}, tc.args...)...)
 					if code != 0 {
