@@ -12,10 +12,12 @@
 // XACK on success, retries with backoff through XCLAIM, taking over idle
 // messages with XREADGROUP CLAIM or XAUTOCLAIM, dead-lettering with
 // XADD+XACK in one MULTI/EXEC, graceful shutdown, events for metrics and
-// slog logging); tx.go is the output of an exactly-once stream-to-stream
-// step (NewTxWorker); middleware.go holds Idempotent (SET NX); deadletter.go
-// is the dead-letter entry format and dlq.go lists, shows and redrives
-// dead letters (a redrive is one WATCHed MULTI/EXEC).
+// slog logging, a heartbeat for slow handlers); tx.go is the output of an exactly-once stream-to-stream
+// step (NewTxWorker); middleware.go holds Idempotent (SET NX); metrics.go
+// holds Counters, an Events hook that counts; message.go reads raw
+// entries (fields in stored order); deadletter.go is the dead-letter
+// entry format and dlq.go lists, shows and redrives dead letters (a
+// redrive is one WATCHed MULTI/EXEC).
 //
 // Concurrency: Producers and the dead-letter functions are safe for
 // concurrent use by many goroutines, as the redis.UniversalClient they
